@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"strings"
+	"time"
+
+	"activation-bot/flows"
+)
+
+// action runs an engine behaviour named by the pack. node is the node whose
+// button named it, if any.
+func (s *step) action(name string, node *flows.Node) {
+	switch name {
+	case flows.ActionStart:
+		s.goTo(s.e.pack.Start)
+	case flows.ActionStatus:
+		s.status()
+	case flows.ActionCheckWait:
+		s.checkWait(node)
+	case flows.ActionWait:
+		acc, _ := s.e.pack.Account(node.Account)
+		// Without the exact arrival time, assume the e-mail just came: the
+		// safe side, since trying too early is what fails.
+		s.arrived(acc.ID, s.now)
+	case flows.ActionRestart:
+		s.restart()
+	case flows.ActionForget:
+		s.erase = true
+		s.say(IntentForget, "forgotten", nil, nil)
+	default:
+		if lang, ok := strings.CutPrefix(name, flows.ActionLanguage); ok {
+			s.c.Lang = lang
+			s.say(IntentLanguage, "language_set", nil, s.resumeButtons())
+		}
+	}
+}
+
+// arrived records when an account's e-mail came: either the wait is over
+// and the steps follow, or the student learns from when to try.
+func (s *step) arrived(accountID string, at time.Time) {
+	acc, _ := s.e.pack.Account(accountID)
+	ready := at.Add(acc.Wait.Duration)
+	if !s.now.Before(ready) {
+		s.goTo(acc.Steps)
+		return
+	}
+	s.c.SetAccount(acc.ID, Progress{Status: Waiting, Until: ready})
+	s.goTo(acc.WaitNode)
+}
+
+// checkWait answers "can I activate yet?" for the account that has a wait.
+func (s *step) checkWait(node *flows.Node) {
+	acc := s.waitedAccount(node)
+	if acc == nil {
+		s.status()
+		return
+	}
+	vars := map[string]string{"account": s.e.pack.Localize(acc.Name, s.c.Lang)}
+	p := s.c.Account(acc.ID)
+	switch {
+	case p.Status == Done:
+		s.say(IntentWait, "already_done", vars, nil)
+		s.goTo(flows.GotoNext)
+	case p.Status == Waiting && s.now.Before(p.Until):
+		s.goTo(acc.WaitNode)
+	case p.Status == Waiting:
+		s.say(IntentWait, "can_activate_now", vars, nil)
+		s.goTo(acc.Steps)
+	default:
+		s.say(IntentWait, "wait_ask", vars, nil)
+		s.goTo(acc.Entry)
+	}
+}
+
+// waitedAccount is the node's account, else the first account with a wait
+// that is not done yet, else the first account with a wait.
+func (s *step) waitedAccount(node *flows.Node) *flows.Account {
+	if node != nil && node.Account != "" {
+		if a, ok := s.e.pack.Account(node.Account); ok && a.Wait.Duration > 0 {
+			return a
+		}
+	}
+	var any *flows.Account
+	for i := range s.e.pack.Accounts {
+		a := &s.e.pack.Accounts[i]
+		if a.Wait.Duration == 0 {
+			continue
+		}
+		if s.c.Account(a.ID).Status != Done {
+			return a
+		}
+		if any == nil {
+			any = a
+		}
+	}
+	return any
+}
+
+// status shows each account's progress as a checklist.
+func (s *step) status() {
+	p, lang := s.e.pack, s.c.Lang
+	lines := []string{p.Message("status_header", lang)}
+	allDone := true
+	for _, a := range p.Accounts {
+		pr := s.c.Account(a.ID)
+		key := "status_todo"
+		switch {
+		case pr.Status == Done:
+			key = "status_done"
+		case pr.Status == Waiting && s.now.Before(pr.Until):
+			key = "status_waiting"
+		case pr.Status == Waiting:
+			key = "status_ready"
+		case pr.Status == Problem:
+			key = "status_problem"
+		}
+		allDone = allDone && pr.Status == Done
+		lines = append(lines, s.render(p.Message(key, lang), a.ID, map[string]string{"account": p.Localize(a.Name, lang)}))
+	}
+	if allDone {
+		lines = append(lines, p.Message("status_all_done", lang))
+	}
+	buttons := s.resumeButtons()
+	if s.c.Node == "" {
+		buttons = s.mainButtons()
+	}
+	s.out = append(s.out, Outbound{Text: strings.Join(lines, "\n"), Buttons: buttons, Intent: IntentStatus, Lang: lang})
+}
+
+// restart erases progress and starts over, keeping the language.
+func (s *step) restart() {
+	for _, a := range s.e.pack.Accounts {
+		s.c.SetAccount(a.ID, Progress{Status: NotStarted})
+	}
+	s.c.Node = ""
+	s.say(IntentRestart, "restarted", nil, nil)
+	s.goTo(s.e.pack.Start)
+}

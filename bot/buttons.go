@@ -1,0 +1,158 @@
+package bot
+
+import (
+	"activation-bot/flows"
+)
+
+// press applies a button: its account changes, then its action or goto.
+func (s *step) press(id string) {
+	if id == flows.ButtonResume {
+		s.goTo(flows.GotoResume)
+		return
+	}
+	b, holder, ok := s.e.pack.Button(id)
+	if !ok || (s.e.pack.Nodes[holder].Confirm && s.c.Shown != holder) {
+		// Unknown ids come from old messages or a changed pack; confirmations
+		// count only right after they were asked.
+		s.say(IntentStaleButton, "stale_button", nil, nil)
+		s.goTo(flows.GotoResume)
+		return
+	}
+	justDone := s.applySet(b.Set)
+	if b.Action != "" {
+		s.action(b.Action, s.e.pack.Nodes[holder])
+		return
+	}
+	target := s.resolve(b.Goto)
+	if len(justDone) > 0 && target != s.e.pack.Completed {
+		s.accountDone(justDone[0])
+	}
+	s.goTo(target)
+}
+
+// applySet records the statuses a button sets and returns the accounts it
+// just marked done.
+func (s *step) applySet(set map[string]string) []string {
+	var done []string
+	for _, a := range s.e.pack.Accounts {
+		st, ok := set[a.ID]
+		if !ok {
+			continue
+		}
+		if Status(st) == Done && s.c.Account(a.ID).Status != Done {
+			done = append(done, a.ID)
+		}
+		s.c.SetAccount(a.ID, Progress{Status: Status(st)})
+	}
+	return done
+}
+
+// accountDone tells the student an account is active and exactly what is left.
+func (s *step) accountDone(id string) {
+	p, lang := s.e.pack, s.c.Lang
+	acc, _ := p.Account(id)
+	var left []string
+	for _, a := range p.Accounts {
+		if s.c.Account(a.ID).Status != Done {
+			left = append(left, p.Localize(a.Name, lang))
+		}
+	}
+	s.say(IntentAccountDone, "account_done_left", map[string]string{
+		"account": p.Localize(acc.Name, lang),
+		"left":    s.joinAnd(left),
+	}, nil)
+}
+
+// goTo shows a node; unless it is an answer, it becomes the position.
+func (s *step) goTo(target string) {
+	id := s.resolve(target)
+	n := s.e.pack.Nodes[id]
+	if !n.Answer {
+		s.c.Node = id
+	}
+	s.c.Shown = id
+	s.out = append(s.out, Outbound{
+		Text:    s.render(s.e.pack.Localize(n.Text, s.c.Lang), n.Account, nil),
+		Buttons: s.buttons(n),
+		Intent:  n.Intent,
+		Lang:    s.c.Lang,
+	})
+}
+
+// resolve turns @next and @resume into node ids.
+func (s *step) resolve(target string) string {
+	switch target {
+	case flows.GotoNext:
+		return s.next()
+	case flows.GotoResume:
+		if s.c.Node == "" {
+			return s.e.pack.Start
+		}
+		return s.c.Node
+	}
+	return target
+}
+
+// next is where "go on" leads: an account not started (or whose wait is
+// over) first, then a wait still running, then one with a problem, and
+// the completion node when every account is done.
+func (s *step) next() string {
+	var waiting, problem *flows.Account
+	for i := range s.e.pack.Accounts {
+		a := &s.e.pack.Accounts[i]
+		p := s.c.Account(a.ID)
+		switch {
+		case p.Status == Done:
+		case p.Status == Waiting && s.now.Before(p.Until):
+			waiting = first(waiting, a)
+		case p.Status == Waiting:
+			return a.Steps
+		case p.Status == Problem:
+			problem = first(problem, a)
+		default:
+			return a.Entry
+		}
+	}
+	switch {
+	case waiting != nil:
+		return waiting.WaitNode
+	case problem != nil:
+		return problem.Steps
+	}
+	return s.e.pack.Completed
+}
+
+func first(cur, a *flows.Account) *flows.Account {
+	if cur != nil {
+		return cur
+	}
+	return a
+}
+
+// buttons localises a node's buttons; answers get a way back to the flow.
+func (s *step) buttons(n *flows.Node) []Button {
+	bs := make([]Button, 0, len(n.Buttons)+1)
+	for _, b := range n.Buttons {
+		bs = append(bs, Button{ID: b.ID, Label: s.e.pack.Localize(b.Label, s.c.Lang)})
+	}
+	if n.Answer && !n.Confirm {
+		bs = append(bs, s.resumeButtons()...)
+	}
+	return bs
+}
+
+// resumeButtons offers the way back to the student's position, if any.
+func (s *step) resumeButtons() []Button {
+	if s.c.Node == "" {
+		return nil
+	}
+	return []Button{{ID: flows.ButtonResume, Label: s.e.pack.Message("resume_label", s.c.Lang)}}
+}
+
+// mainButtons are offered when a message could not be used.
+func (s *step) mainButtons() []Button {
+	if s.c.Node == "" {
+		return s.buttons(s.e.pack.Nodes[s.e.pack.Start])
+	}
+	return s.resumeButtons()
+}

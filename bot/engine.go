@@ -1,0 +1,118 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"activation-bot/bot/redact"
+	"activation-bot/flows"
+)
+
+// MaxInputRunes bounds what one message may hold; longer messages get a
+// polite refusal and only their start is kept in the transcript.
+const MaxInputRunes = 2000
+
+// Engine turns inbound events into replies, keeping all state in the Store.
+type Engine struct {
+	pack  *flows.Pack
+	match *flows.Matcher
+	store Store
+	clock Clock
+	loc   *time.Location
+	log   *slog.Logger
+}
+
+// Config holds what an Engine needs; zero Clock, Location and Logger get
+// the wall clock, Europe/Brussels and slog's default.
+type Config struct {
+	Pack     *flows.Pack
+	Store    Store
+	Clock    Clock
+	Location *time.Location
+	Logger   *slog.Logger
+}
+
+// NewEngine builds an engine over a validated pack.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.Pack == nil || cfg.Store == nil {
+		return nil, errors.New("new engine: pack and store are required")
+	}
+	if issues := cfg.Pack.Check(); flows.HasErrors(issues) {
+		return nil, fmt.Errorf("new engine: content pack %s has errors (run `activation-bot content check`)", cfg.Pack.Source)
+	}
+	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store,
+		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger}
+	if e.clock == nil {
+		e.clock = SystemClock{}
+	}
+	if e.loc == nil {
+		loc, err := time.LoadLocation("Europe/Brussels")
+		if err != nil {
+			return nil, fmt.Errorf("new engine: load time zone: %w", err)
+		}
+		e.loc = loc
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	return e, nil
+}
+
+// Handle processes one inbound event: it redacts secrets, steps the
+// student's conversation in one store transaction and returns the replies
+// to send. A redelivered event returns ErrDuplicate and no replies.
+func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
+	start := time.Now()
+	found := redact.Text(in.Text)
+	in.Text = found.Text
+	tooLong := utf8.RuneCountInString(in.Text) > MaxInputRunes
+	if tooLong {
+		in.Text = truncate(in.Text, MaxInputRunes) + "…"
+	}
+	now := e.clock.Now()
+	var turn Turn
+	err := e.store.Converse(ctx, in, func(c *Conversation) (Turn, error) {
+		s := &step{e: e, c: c, in: in, now: now, secrets: found.Found, tooLong: tooLong}
+		s.run()
+		turn = Turn{Replies: s.out, Erase: s.erase}
+		return turn, nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			e.log.InfoContext(ctx, "duplicate event dropped", slog.String("identity", in.Identity()), slog.String("event_id", in.EventID))
+		}
+		return nil, fmt.Errorf("handle message from %s: %w", in.Identity(), err)
+	}
+	e.log.DebugContext(ctx, "message handled",
+		slog.String("identity", in.Identity()),
+		slog.Any("intents", intents(turn.Replies)),
+		slog.Int("secrets_redacted", len(found.Found)),
+		slog.Duration("took", time.Since(start)))
+	return turn.Replies, nil
+}
+
+// Pack returns the engine's content pack.
+func (e *Engine) Pack() *flows.Pack { return e.pack }
+
+func intents(out []Outbound) []string {
+	s := make([]string, len(out))
+	for i, o := range out {
+		s[i] = o.Intent
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}

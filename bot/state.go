@@ -1,0 +1,58 @@
+package bot
+
+import "time"
+
+// Status is where one account's activation stands.
+type Status string
+
+const (
+	NotStarted Status = "not_started"
+	Waiting    Status = "waiting" // the e-mail arrived too recently; see Progress.Until
+	Done       Status = "done"
+	Problem    Status = "problem"
+)
+
+// Progress is the activation state of one account of one student.
+type Progress struct {
+	Status Status
+	Until  time.Time // for Waiting: the instant from which activation may be tried
+}
+
+// Conversation is everything the engine needs to step a student's
+// conversation. It lives in the database, never in process memory.
+type Conversation struct {
+	StudentID int64
+	// Node is the student's position in the guided flow.
+	Node string
+	// Shown is the last node whose buttons the student saw; typed labels and
+	// confirmation buttons are checked against it.
+	Shown string
+	Lang  string
+	// Accounts holds the progress per account id; a missing entry is NotStarted.
+	Accounts map[string]Progress
+	// New is true on the student's very first message.
+	New bool
+}
+
+// Account returns the progress of account id.
+func (c *Conversation) Account(id string) Progress {
+	if p, ok := c.Accounts[id]; ok {
+		return p
+	}
+	return Progress{Status: NotStarted}
+}
+
+// SetAccount records the progress of account id.
+func (c *Conversation) SetAccount(id string, p Progress) {
+	if c.Accounts == nil {
+		c.Accounts = map[string]Progress{}
+	}
+	c.Accounts[id] = p
+}
+
+// Turn is what one step of the conversation produced.
+type Turn struct {
+	Replies []Outbound
+	// Erase asks the store to delete every trace of the student.
+	Erase bool
+}

@@ -1,0 +1,222 @@
+package bot
+
+import (
+	"strings"
+	"time"
+
+	"activation-bot/bot/redact"
+	"activation-bot/flows"
+	"activation-bot/flows/when"
+)
+
+// Intents of the messages the engine composes itself; node intents come
+// from the content pack.
+const (
+	IntentSecretWarning  = "secret_warning"
+	IntentFallback       = "fallback"
+	IntentService        = flows.IntentService
+	IntentStatus         = "status"
+	IntentLanguage       = "language"
+	IntentRestart        = "restart"
+	IntentForget         = "forget"
+	IntentWait           = "activation_wait"
+	IntentUnknownCommand = "unknown_command"
+	IntentEmpty          = "empty"
+	IntentTooLong        = "too_long"
+	IntentNoText         = "no_text"
+	IntentStaleButton    = "stale_button"
+	IntentAccountDone    = "account_done"
+)
+
+// step is one inbound event being applied to one conversation. It is pure:
+// everything it needs is in its fields, and it only changes c and out.
+type step struct {
+	e       *Engine
+	c       *Conversation
+	in      Inbound
+	now     time.Time
+	secrets []redact.Kind
+	tooLong bool
+
+	out   []Outbound
+	erase bool
+}
+
+func (s *step) run() {
+	s.chooseLanguage()
+	switch {
+	case len(s.secrets) > 0:
+		// The rest of such a message is not acted on: the warning must not
+		// drown in an answer, and the student can ask again without the secret.
+		s.say(IntentSecretWarning, "secret_warning", nil, s.resumeButtons())
+	case s.in.ButtonID != "":
+		s.press(s.in.ButtonID)
+	default:
+		s.text(strings.TrimSpace(s.in.Text))
+	}
+}
+
+// chooseLanguage settles the language on first contact: the platform's
+// hint first, then the words of the message, then the pack's default.
+func (s *step) chooseLanguage() {
+	if s.c.Lang != "" && s.e.pack.SupportsLanguage(s.c.Lang) {
+		return
+	}
+	p := s.e.pack
+	lang := p.LanguageFromLocale(s.in.LocaleHint)
+	if lang == "" {
+		lang = s.e.match.DetectLanguage(s.in.Text)
+	}
+	if lang == "" {
+		lang = p.DefaultLanguage
+	}
+	s.c.Lang = lang
+}
+
+func (s *step) text(t string) {
+	switch {
+	case t == "":
+		s.say(IntentEmpty, "empty", nil, s.mainButtons())
+		return
+	case s.tooLong:
+		s.say(IntentTooLong, "too_long", map[string]string{"max": itoa(MaxInputRunes)}, s.mainButtons())
+		return
+	case !flows.HasWords(t):
+		s.say(IntentNoText, "no_text", nil, s.mainButtons())
+		return
+	}
+	if s.command(t) || s.typedLabel(t) || s.arrivalText(t) {
+		return
+	}
+	if m, ok := s.e.match.Match(t); ok {
+		s.intent(m)
+		return
+	}
+	if n := s.shown(); n != nil && n.AskArrival {
+		s.say(IntentWait, "arrival_not_understood", nil, s.buttons(n))
+		return
+	}
+	if s.c.New {
+		s.goTo(s.e.pack.Start)
+		return
+	}
+	s.say(IntentFallback, "fallback", nil, append(s.resumeButtons(), s.buttons(s.e.pack.Nodes[s.e.pack.Start])...))
+}
+
+// command handles "/status", "status", "/language nl" and friends; it
+// reports whether t was one.
+func (s *step) command(t string) bool {
+	name, arg, slash, ok := s.e.match.Command(t)
+	if !ok {
+		if slash {
+			s.say(IntentUnknownCommand, "unknown_command", map[string]string{"command": "/" + name}, s.mainButtons())
+		}
+		return slash
+	}
+	cmd := s.e.pack.Commands[name]
+	if arg != "" {
+		if id := s.argButton(cmd.Reply, arg); id != "" {
+			s.press(id)
+			return true
+		}
+		if !slash {
+			return false // "help me": words, not a command
+		}
+	}
+	if cmd.Reply != "" {
+		s.goTo(cmd.Reply)
+	} else {
+		s.action(cmd.Action, nil)
+	}
+	return true
+}
+
+// argButton finds the button of node that an argument such as "nl" or
+// "Nederlands" names.
+func (s *step) argButton(nodeID, arg string) string {
+	n := s.e.pack.Nodes[nodeID]
+	if n == nil {
+		return ""
+	}
+	for _, b := range n.Buttons {
+		if b.Action == flows.ActionLanguage+strings.ToLower(arg) || s.labelSays(b, arg) {
+			return b.ID
+		}
+	}
+	return ""
+}
+
+// typedLabel presses the button whose label the student typed.
+func (s *step) typedLabel(t string) bool {
+	n := s.shown()
+	if n == nil {
+		return false
+	}
+	for _, b := range n.Buttons {
+		if s.labelSays(b, t) {
+			s.press(b.ID)
+			return true
+		}
+	}
+	if n.Answer && s.e.match.SameWords(t, s.e.pack.Message("resume_label", s.c.Lang)) {
+		s.press(flows.ButtonResume)
+		return true
+	}
+	return false
+}
+
+func (s *step) labelSays(b flows.Button, t string) bool {
+	if s.e.match.SameWords(t, s.e.pack.Localize(b.Label, s.c.Lang)) {
+		return true
+	}
+	for _, label := range b.Label {
+		if s.e.match.SameWords(t, label) {
+			return true
+		}
+	}
+	return false
+}
+
+// arrivalText reads "10 minutes ago" or "at 14:00" when the bot just asked
+// when an account's e-mail arrived.
+func (s *step) arrivalText(t string) bool {
+	n := s.shown()
+	if n == nil || !n.AskArrival {
+		return false
+	}
+	at, ok := when.Arrival(t, s.now, s.e.loc)
+	if !ok {
+		return false
+	}
+	s.arrived(n.Account, at)
+	return true
+}
+
+func (s *step) intent(m flows.Match) {
+	first := s.c.New
+	if m.Intent == IntentService {
+		s.service(m.Service)
+	} else if in := s.e.pack.Intents[m.Intent]; in.Reply != "" {
+		s.goTo(in.Reply)
+	} else {
+		s.action(in.Action, nil)
+	}
+	// A question as the very first message is answered, then introduced.
+	if first && s.c.Node == "" {
+		s.goTo(s.e.pack.Start)
+	}
+}
+
+func (s *step) service(svc *flows.Service) {
+	acc, _ := s.e.pack.Account(svc.Account)
+	lang := s.c.Lang
+	text := s.render(s.e.pack.Message("service_answer", lang), "", map[string]string{
+		"service": s.e.pack.Localize(svc.Name, lang),
+		"account": s.e.pack.Localize(acc.Name, lang),
+		"login":   s.e.pack.Localize(acc.Login, lang),
+	})
+	if note := s.e.pack.Localize(svc.Note, lang); note != "" {
+		text += "\n" + note
+	}
+	s.out = append(s.out, Outbound{Text: text, Buttons: s.resumeButtons(), Intent: IntentService, Lang: lang, Account: acc.ID})
+}

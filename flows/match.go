@@ -1,0 +1,217 @@
+package flows
+
+import (
+	"sort"
+	"strings"
+)
+
+// IntentService is the intent of an answer that names the account a service needs.
+const IntentService = "service_account"
+
+// Match is what the matcher understood in a free-text message.
+type Match struct {
+	// Intent is the name of a pack intent, or IntentService.
+	Intent string
+	// Service is set when Intent is IntentService.
+	Service *Service
+	// Lang is the language of the phrase that matched.
+	Lang  string
+	Score int
+}
+
+// Matcher understands free text: intents and services by phrase, with
+// typos tolerated, and the language a message is written in. It is built
+// once per pack and safe for concurrent use.
+type Matcher struct {
+	pack    *Pack
+	entries []entry
+	aliases map[string]string
+	detect  map[string]map[string]bool
+	words   map[string]commandWord
+}
+
+type entry struct {
+	intent  string
+	service *Service
+	lang    string
+	tokens  []string
+}
+
+type commandWord struct {
+	name   string
+	tokens []string
+}
+
+// NewMatcher compiles the pack's phrases, synonyms and command words.
+func NewMatcher(p *Pack) *Matcher {
+	m := &Matcher{pack: p, aliases: map[string]string{}, detect: map[string]map[string]bool{}, words: map[string]commandWord{}}
+	for canon, words := range p.Aliases {
+		for _, w := range words {
+			for _, t := range Words(w) {
+				m.aliases[t] = canon
+			}
+		}
+	}
+	for _, name := range sortedKeys(p.Intents) {
+		if in := p.Intents[name]; in != nil {
+			m.addPhrases(name, nil, in.Phrases)
+		}
+	}
+	for i := range p.Services {
+		s := &p.Services[i]
+		m.addPhrases(IntentService, s, s.Synonyms)
+	}
+	for lang, words := range p.Detect {
+		m.detect[lang] = map[string]bool{}
+		for _, w := range words {
+			m.detect[lang][normalize(w)] = true
+		}
+	}
+	for name, c := range p.Commands {
+		if c == nil {
+			continue
+		}
+		for _, ws := range c.Words {
+			for _, w := range ws {
+				key := strings.Join(m.words_(w), " ")
+				m.words[key] = commandWord{name: name, tokens: m.words_(w)}
+			}
+		}
+	}
+	return m
+}
+
+func (m *Matcher) addPhrases(intent string, s *Service, byLang map[string][]string) {
+	for _, lang := range sortedKeys(byLang) {
+		for _, ph := range byLang[lang] {
+			if toks := m.words_(ph); len(toks) > 0 {
+				m.entries = append(m.entries, entry{intent: intent, service: s, lang: lang, tokens: toks})
+			}
+		}
+	}
+}
+
+// words_ normalises s and replaces aliases by their canonical word.
+func (m *Matcher) words_(s string) []string {
+	ws := Words(s)
+	for i, w := range ws {
+		if c, ok := m.aliases[w]; ok {
+			ws[i] = c
+		}
+	}
+	return ws
+}
+
+// Match returns the best intent or service in text. The most specific
+// phrase wins: its score is the length of the words it matched, so "my
+// mailbox doesn't work" is a complaint rather than a question about the
+// mailbox. Ties go to the phrase listed first (intents before services).
+func (m *Matcher) Match(text string) (Match, bool) {
+	words := m.words_(text)
+	if len(words) == 0 {
+		return Match{}, false
+	}
+	var best Match
+	for i := range m.entries {
+		e := &m.entries[i]
+		score := e.score(words)
+		if score > best.Score {
+			best = Match{Intent: e.intent, Service: e.service, Lang: e.lang, Score: score}
+		}
+	}
+	return best, best.Score > 0
+}
+
+// score is 0 unless every token of the phrase is among the words.
+func (e *entry) score(words []string) int {
+	score := 0
+	for _, t := range e.tokens {
+		found := false
+		for _, w := range words {
+			if similar(t, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return 0
+		}
+		score += len(strings.TrimSuffix(t, "*")) + 2
+	}
+	return score
+}
+
+// DetectLanguage guesses the language of text from its frequent words, or
+// returns "" when the text gives no clear sign (then the caller keeps its
+// default).
+func (m *Matcher) DetectLanguage(text string) string {
+	counts := map[string]int{}
+	for _, w := range Words(text) {
+		for lang, set := range m.detect {
+			if set[w] {
+				counts[lang]++
+			}
+		}
+	}
+	if best, ok := m.Match(text); ok && best.Intent != IntentService {
+		counts[best.Lang] += 2
+	}
+	langs := make([]string, 0, len(counts))
+	for l := range counts {
+		langs = append(langs, l)
+	}
+	sort.Slice(langs, func(a, b int) bool {
+		if counts[langs[a]] != counts[langs[b]] {
+			return counts[langs[a]] > counts[langs[b]]
+		}
+		return langs[a] < langs[b]
+	})
+	if len(langs) == 0 || (len(langs) > 1 && counts[langs[0]] == counts[langs[1]]) {
+		return ""
+	}
+	return langs[0]
+}
+
+// Command recognises a command: "/status", "/language nl", "/start@SomeBot"
+// (Telegram groups), or a command word typed as the whole message ("help",
+// "taal fr"). slash reports whether the student used the slash form; an
+// unknown slash command returns its name with ok false.
+func (m *Matcher) Command(text string) (name, arg string, slash, ok bool) {
+	t := strings.TrimSpace(text)
+	if strings.HasPrefix(t, "/") {
+		fields := strings.Fields(t[1:])
+		if len(fields) == 0 {
+			return "", "", true, false
+		}
+		name, _, _ = strings.Cut(strings.ToLower(fields[0]), "@")
+		arg = strings.Join(fields[1:], " ")
+		_, known := m.pack.Commands[name]
+		return name, arg, true, known
+	}
+	words := m.words_(t)
+	if cw, found := m.words[strings.Join(words, " ")]; found {
+		return cw.name, "", false, true
+	}
+	// A command word followed by one argument: "language nl", "taal fr".
+	if len(words) == 2 {
+		if cw, found := m.words[words[0]]; found {
+			return cw.name, words[1], false, true
+		}
+	}
+	return "", "", false, false
+}
+
+// SameWords reports whether text says label: the same words, each within
+// a typo. It lets a student type a button's label instead of pressing it.
+func (m *Matcher) SameWords(text, label string) bool {
+	a, b := m.words_(text), m.words_(label)
+	if len(a) == 0 || len(a) != len(b) {
+		return false
+	}
+	for i := range b {
+		if !similar(b[i], a[i]) {
+			return false
+		}
+	}
+	return true
+}

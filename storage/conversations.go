@@ -1,0 +1,220 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"activation-bot/bot"
+)
+
+// Conversations implements bot.Store.
+type Conversations struct {
+	db  *DB
+	now func() time.Time
+}
+
+// NewConversations returns the conversation store over db.
+func NewConversations(db *DB) *Conversations {
+	return &Conversations{db: db, now: time.Now}
+}
+
+var _ bot.Store = (*Conversations)(nil)
+
+// Converse implements bot.Store: one transaction per inbound event.
+func (s *Conversations) Converse(ctx context.Context, in bot.Inbound, step func(*bot.Conversation) (bot.Turn, error)) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now().UTC()
+	if in.EventID != "" {
+		if err := s.accept(ctx, tx, in, now); err != nil {
+			return err
+		}
+	}
+	studentID, created, err := s.findOrCreateStudent(ctx, tx, in, now)
+	if err != nil {
+		return err
+	}
+	conv, err := s.lockConversation(ctx, tx, studentID)
+	if err != nil {
+		return err
+	}
+	conv.New = created
+	before := maps.Clone(conv.Accounts)
+	turn, err := step(conv)
+	if err != nil {
+		return fmt.Errorf("step conversation of student %d: %w", studentID, err)
+	}
+	if turn.Erase {
+		if err := s.erase(ctx, tx, studentID); err != nil {
+			return err
+		}
+	} else if err := s.save(ctx, tx, conv, before, in, turn, now); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit conversation of student %d: %w", studentID, err)
+	}
+	return nil
+}
+
+// accept records the event id; a second delivery of it is a duplicate.
+func (s *Conversations) accept(ctx context.Context, tx *sqlx.Tx, in bot.Inbound, now time.Time) error {
+	q := `INSERT INTO inbox (platform, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.EventID, now)
+	if err != nil {
+		return fmt.Errorf("record event %s/%s: %w", in.Platform, in.EventID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("record event %s/%s: %w", in.Platform, in.EventID, err)
+	} else if n == 0 {
+		return bot.ErrDuplicate
+	}
+	return nil
+}
+
+// findOrCreateStudent returns the student behind an identity, creating
+// both on first contact. Two first messages racing on Postgres both insert
+// a student; the identity's primary key lets one win and the loser drops
+// its student and uses the winner's.
+func (s *Conversations) findOrCreateStudent(ctx context.Context, tx *sqlx.Tx, in bot.Inbound, now time.Time) (int64, bool, error) {
+	id, err := findStudentID(ctx, tx, in.Platform, in.UserID)
+	if err == nil {
+		return id, false, nil
+	}
+	if !errors.Is(err, bot.ErrNotFound) {
+		return 0, false, err
+	}
+	if err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO students (created_at) VALUES (?) RETURNING id`), now); err != nil {
+		return 0, false, fmt.Errorf("create student for %s: %w", in.Identity(), err)
+	}
+	q := `INSERT INTO identities (platform, platform_user_id, student_id, chat_id, display_name, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.UserID, id, in.ChatID, in.Name, now)
+	if err != nil {
+		return 0, false, fmt.Errorf("create identity %s: %w", in.Identity(), err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), id); err != nil {
+			return 0, false, fmt.Errorf("drop raced student %d: %w", id, err)
+		}
+		id, err := findStudentID(ctx, tx, in.Platform, in.UserID)
+		return id, false, err
+	}
+	q = `INSERT INTO conversations (student_id, updated_at) VALUES (?, ?)`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), id, now); err != nil {
+		return 0, false, fmt.Errorf("create conversation of student %d: %w", id, err)
+	}
+	return id, true, nil
+}
+
+func findStudentID(ctx context.Context, tx *sqlx.Tx, platform, userID string) (int64, error) {
+	var id int64
+	q := `SELECT student_id FROM identities WHERE platform = ? AND platform_user_id = ?`
+	err := tx.GetContext(ctx, &id, tx.Rebind(q), platform, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, bot.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find student of %s:%s: %w", platform, userID, err)
+	}
+	return id, nil
+}
+
+type progressRow struct {
+	Account   string       `db:"account"`
+	Status    string       `db:"status"`
+	WaitUntil sql.NullTime `db:"wait_until"`
+}
+
+// lockConversation reads the conversation and locks its row until the
+// transaction ends, so a student's messages are stepped one at a time.
+func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, studentID int64) (*bot.Conversation, error) {
+	c := &bot.Conversation{StudentID: studentID, Accounts: map[string]bot.Progress{}}
+	q := `SELECT node, shown, lang FROM conversations WHERE student_id = ?` + s.db.dialect.lock
+	if err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang); err != nil {
+		return nil, fmt.Errorf("lock conversation of student %d: %w", studentID, err)
+	}
+	var rows []progressRow
+	q = `SELECT account, status, wait_until FROM account_progress WHERE student_id = ?`
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), studentID); err != nil {
+		return nil, fmt.Errorf("load progress of student %d: %w", studentID, err)
+	}
+	for _, r := range rows {
+		c.Accounts[r.Account] = bot.Progress{Status: bot.Status(r.Status), Until: r.WaitUntil.Time}
+	}
+	return c, nil
+}
+
+func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversation, before map[string]bot.Progress, in bot.Inbound, turn bot.Turn, now time.Time) error {
+	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, updated_at = ? WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, now, c.StudentID); err != nil {
+		return fmt.Errorf("save conversation of student %d: %w", c.StudentID, err)
+	}
+	for account, p := range c.Accounts {
+		if old, ok := before[account]; ok && old.Status == p.Status && old.Until.Equal(p.Until) {
+			continue
+		}
+		if err := saveProgress(ctx, tx, c.StudentID, account, p, now); err != nil {
+			return err
+		}
+	}
+	return appendTranscript(ctx, tx, c.StudentID, in, turn.Replies, now)
+}
+
+func saveProgress(ctx context.Context, tx *sqlx.Tx, studentID int64, account string, p bot.Progress, now time.Time) error {
+	var until sql.NullTime
+	if p.Status == bot.Waiting && !p.Until.IsZero() {
+		until = sql.NullTime{Time: p.Until.UTC(), Valid: true}
+	}
+	q := `INSERT INTO account_progress (student_id, account, status, wait_until, updated_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (student_id, account) DO UPDATE
+		SET status = excluded.status, wait_until = excluded.wait_until, updated_at = excluded.updated_at`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), studentID, account, string(p.Status), until, now); err != nil {
+		return fmt.Errorf("save progress of student %d account %s: %w", studentID, account, err)
+	}
+	return nil
+}
+
+// appendTranscript writes the inbound text (already redacted by the engine)
+// and every reply in one statement.
+func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.Inbound, replies []bot.Outbound, now time.Time) error {
+	body := in.Text
+	if in.ButtonID != "" {
+		body = "[button] " + in.ButtonID
+	}
+	rows := make([]string, 0, len(replies)+1)
+	args := make([]any, 0, 5*(len(replies)+1))
+	add := func(dir, body, intent string) {
+		rows = append(rows, "(?, ?, ?, ?, ?)")
+		args = append(args, studentID, dir, body, intent, now)
+	}
+	add("in", body, "")
+	for _, r := range replies {
+		add("out", r.Text, r.Intent)
+	}
+	q := `INSERT INTO transcript (student_id, direction, body, intent, created_at) VALUES ` + strings.Join(rows, ", ")
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("append transcript of student %d: %w", studentID, err)
+	}
+	return nil
+}
+
+// erase deletes the student; identities, conversation, progress and
+// transcript go with it (ON DELETE CASCADE).
+func (s *Conversations) erase(ctx context.Context, tx *sqlx.Tx, studentID int64) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), studentID); err != nil {
+		return fmt.Errorf("erase student %d: %w", studentID, err)
+	}
+	return nil
+}

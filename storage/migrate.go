@@ -1,0 +1,36 @@
+package storage
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Migrate applies the embedded migrations of the database's dialect and
+// returns how many it applied.
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {
+	fsys, err := fs.Sub(migrations, "migrations/"+db.dialect.name)
+	if err != nil {
+		return 0, fmt.Errorf("migrations for %s: %w", db.dialect.name, err)
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.DB.DB, fsys)
+	if err != nil {
+		return 0, fmt.Errorf("prepare migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return len(results), fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range results {
+		log.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version),
+			slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
+	}
+	return len(results), nil
+}

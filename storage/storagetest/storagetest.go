@@ -1,0 +1,119 @@
+// Package storagetest gives tests real, fresh databases: SQLite always, and
+// Postgres whenever TEST_DATABASE_URL is set. Under CI=true a missing
+// TEST_DATABASE_URL fails the test instead of quietly testing less.
+package storagetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"activation-bot/storage"
+)
+
+// Database is one fresh, migrated database for one test.
+type Database struct {
+	Name string // "sqlite" or "postgres"
+	URL  string // a DATABASE_URL that reaches exactly this database
+	DB   *storage.DB
+}
+
+// ForEach runs fn as a subtest once per available database.
+func ForEach(t *testing.T, fn func(t *testing.T, d Database)) {
+	t.Helper()
+	for _, name := range Names(t) {
+		t.Run(name, func(t *testing.T) {
+			fn(t, Open(t, name))
+		})
+	}
+}
+
+// Names lists the databases available to tests.
+func Names(t testing.TB) []string {
+	t.Helper()
+	if PostgresURL(t) == "" {
+		return []string{"sqlite"}
+	}
+	return []string{"sqlite", "postgres"}
+}
+
+// PostgresURL returns TEST_DATABASE_URL, failing the test when CI=true and
+// it is missing.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" && os.Getenv("CI") == "true" {
+		t.Fatal("TEST_DATABASE_URL is not set but CI=true: the Postgres tests must run in CI")
+	}
+	return u
+}
+
+// Open creates a fresh, migrated database of the named kind, removed when
+// the test ends.
+func Open(t testing.TB, name string) Database {
+	t.Helper()
+	ctx := context.Background()
+	var u string
+	switch name {
+	case "sqlite":
+		u = "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+	case "postgres":
+		u = freshSchema(t, PostgresURL(t))
+	default:
+		t.Fatalf("unknown database %q", name)
+	}
+	db, err := storage.Open(ctx, u)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatalf("migrate %s: %v", name, err)
+	}
+	return Database{Name: name, URL: u, DB: db}
+}
+
+// freshSchema creates a schema of its own for the test and returns a URL
+// whose connections use it (lib/pq passes search_path to the server).
+func freshSchema(t testing.TB, base string) string {
+	t.Helper()
+	if base == "" {
+		t.Fatal("postgres requested but TEST_DATABASE_URL is not set")
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "test_" + hex.EncodeToString(b)
+	admin, err := sqlx.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("open TEST_DATABASE_URL: %v", err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(fmt.Sprintf("CREATE SCHEMA %s", schema)); err != nil {
+		t.Fatalf("create schema (is Postgres running at TEST_DATABASE_URL?): %v", err)
+	}
+	t.Cleanup(func() {
+		a, err := sqlx.Open("postgres", base)
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		_, _ = a.Exec(fmt.Sprintf("DROP SCHEMA %s CASCADE", schema))
+	})
+	pu, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
+	}
+	q := pu.Query()
+	q.Set("search_path", schema)
+	pu.RawQuery = q.Encode()
+	return pu.String()
+}
