@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"activation-bot/bot"
+	"activation-bot/flows"
+	"activation-bot/storage"
+)
+
+// Env is what a command sees of its process: arguments aside, its
+// standard streams and environment, so tests run commands in-process.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// Main runs the command line and returns the process exit code. Errors are
+// printed as one line on standard error.
+func Main(ctx context.Context, args []string, env Env) int {
+	root := newRoot(env)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		var exit exitError
+		if errors.As(err, &exit) {
+			return exit.code
+		}
+		fmt.Fprintf(env.Stderr, "activation-bot: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// exitError ends the program with a code and no further message, for
+// commands that already said why.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func newRoot(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "activation-bot",
+		Short: "Walks new Odisee students through activating their two accounts",
+		Long: "activation-bot walks new students through activating their Odisee account and their\n" +
+			"KU Leuven association account, in a terminal chat and (later) on Telegram, Slack and the web.\n" +
+			"Configuration comes from environment variables; see README.md.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env))
+	return root
+}
+
+// app is what most commands wire up: configuration, logger, database.
+type app struct {
+	cfg Config
+	log *slog.Logger
+	db  *storage.DB
+}
+
+// openApp reads the configuration, opens the database and, when asked
+// (MIGRATE_ON_START), migrates it. defaultLevel applies when LOG_LEVEL is
+// unset: the interactive chat keeps the terminal quiet.
+func openApp(ctx context.Context, env Env, defaultLevel slog.Level, migrate bool) (*app, error) {
+	cfg, err := LoadConfig(env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.LogLevelSet {
+		cfg.LogLevel = defaultLevel
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	db, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	a := &app{cfg: cfg, log: log, db: db}
+	if migrate && cfg.MigrateOnStart {
+		if _, err := db.Migrate(ctx, log); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("DATABASE_URL %s: %w", storage.Redact(cfg.DatabaseURL), err)
+		}
+	}
+	return a, nil
+}
+
+// engine loads and checks the content pack and builds the engine.
+func (a *app) engine(clock bot.Clock) (*bot.Engine, error) {
+	pack, err := a.cfg.LoadPack()
+	if err != nil {
+		return nil, err
+	}
+	issues := pack.Check()
+	for _, i := range issues {
+		if i.Severity == flows.SeverityError {
+			a.log.Error("content pack error", slog.String("issue", i.String()))
+		}
+	}
+	if flows.HasErrors(issues) {
+		return nil, fmt.Errorf("content pack %s has errors; run `activation-bot content check` for the list", pack.Source)
+	}
+	return bot.NewEngine(bot.Config{
+		Pack:     pack,
+		Store:    storage.NewConversations(a.db),
+		Clock:    clock,
+		Location: a.cfg.Location,
+		Logger:   a.log,
+	})
+}
