@@ -55,13 +55,13 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // Pack is a whole content pack.
 type Pack struct {
-	Version         int    `yaml:"version"`
+	Version         int      `yaml:"version"`
 	Languages       []string `yaml:"languages"`
 	DefaultLanguage string   `yaml:"default_language"`
 	// LanguageNames are shown on the language buttons, each in its own language.
 	LanguageNames map[string]string `yaml:"language_names"`
 	// Detect lists frequent words per language, to guess the language of a first message.
-	Detect    map[string][]string `yaml:"detect"`
+	Detect map[string][]string `yaml:"detect"`
 	// Aliases map a canonical word to words the matcher reads as it.
 	Aliases   map[string][]string `yaml:"aliases"`
 	Links     map[string]string   `yaml:"links"`
