@@ -120,6 +120,7 @@ func (s *step) status() {
 	if allDone {
 		lines = append(lines, p.Message("status_all_done", lang))
 	}
+	s.c.Shown = ""
 	buttons := s.resumeButtons()
 	if s.c.Node == "" {
 		buttons = s.mainButtons()

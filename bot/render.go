@@ -11,8 +11,10 @@ import (
 
 var placeholderRe = regexp.MustCompile(`\{([a-z_]+)(?::([a-z0-9_]+))?\}`)
 
-// say appends an engine message.
+// say appends an engine message. Its buttons are not a node's, so no
+// confirmation stays pending behind it.
 func (s *step) say(intent, key string, vars map[string]string, buttons []Button) {
+	s.c.Shown = ""
 	if buttons == nil {
 		buttons = []Button{}
 	}
@@ -79,7 +81,11 @@ func (s *step) joinAnd(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " " + and + " " + items[len(items)-1]
 }
 
-// shown is the node whose buttons the student saw last.
+// shown is the node whose buttons the student saw last, if the last
+// message came from a node.
 func (s *step) shown() *flows.Node { return s.e.pack.Nodes[s.c.Shown] }
+
+// position is the node where the student is in the flow.
+func (s *step) position() *flows.Node { return s.e.pack.Nodes[s.c.Node] }
 
 func itoa(n int) string { return strconv.Itoa(n) }

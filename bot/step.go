@@ -92,8 +92,10 @@ func (s *step) text(t string) {
 		s.intent(m)
 		return
 	}
-	if n := s.shown(); n != nil && n.AskArrival {
+	if n := s.position(); n != nil && n.AskArrival && s.c.Shown == s.c.Node {
+		// Right after the question, unreadable text is most likely a time.
 		s.say(IntentWait, "arrival_not_understood", nil, s.buttons(n))
+		s.c.Shown = s.c.Node
 		return
 	}
 	if s.c.New {
@@ -146,19 +148,22 @@ func (s *step) argButton(nodeID, arg string) string {
 	return ""
 }
 
-// typedLabel presses the button whose label the student typed.
+// typedLabel presses the button whose label the student typed: one of the
+// last node shown, or of the student's position (after a question was
+// answered in between), or the way back.
 func (s *step) typedLabel(t string) bool {
-	n := s.shown()
-	if n == nil {
-		return false
-	}
-	for _, b := range n.Buttons {
-		if s.labelSays(b, t) {
-			s.press(b.ID)
-			return true
+	for _, n := range []*flows.Node{s.shown(), s.position()} {
+		if n == nil {
+			continue
+		}
+		for _, b := range n.Buttons {
+			if s.labelSays(b, t) {
+				s.press(b.ID)
+				return true
+			}
 		}
 	}
-	if n.Answer && s.e.match.SameWords(t, s.e.pack.Message("resume_label", s.c.Lang)) {
+	if s.c.Node != "" && s.e.match.SameWords(t, s.e.pack.Message("resume_label", s.c.Lang)) {
 		s.press(flows.ButtonResume)
 		return true
 	}
@@ -177,10 +182,11 @@ func (s *step) labelSays(b flows.Button, t string) bool {
 	return false
 }
 
-// arrivalText reads "10 minutes ago" or "at 14:00" when the bot just asked
-// when an account's e-mail arrived.
+// arrivalText reads "10 minutes ago" or "at 14:00" while the student is
+// at the question when an account's e-mail arrived, even if they asked
+// something else in between.
 func (s *step) arrivalText(t string) bool {
-	n := s.shown()
+	n := s.position()
 	if n == nil || !n.AskArrival {
 		return false
 	}
@@ -215,6 +221,7 @@ func (s *step) service(svc *flows.Service) {
 		"account": s.e.pack.Localize(acc.Name, lang),
 		"login":   s.e.pack.Localize(acc.Login, lang),
 	})
+	s.c.Shown = ""
 	if note := s.e.pack.Localize(svc.Note, lang); note != "" {
 		text += "\n" + note
 	}
