@@ -1,0 +1,194 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"activation-bot/adapters/cli"
+	"activation-bot/storage/storagetest"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run executes the command line in-process with only the given environment.
+func run(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := cli.Main(context.Background(), args, cli.Env{
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &out,
+		Stderr: &errOut,
+		Getenv: func(k string) string { return env[k] },
+	})
+	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+func sqliteEnv(t *testing.T) map[string]string {
+	return map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "bot.db")}
+}
+
+func TestBadConfigurationNamesTheVariable(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL: unsupported database URL"},
+		{map[string]string{"DATABASE_URL": "postgres://bot:s3cret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, "DATABASE_URL: connect to postgres"},
+		{map[string]string{"PORT": "eighty"}, "PORT:"},
+		{map[string]string{"PORT": "70000"}, "PORT:"},
+		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL:"},
+		{map[string]string{"TZ_CAMPUS": "Mars/Olympus"}, "TZ_CAMPUS:"},
+		{map[string]string{"MIGRATE_ON_START": "perhaps"}, "MIGRATE_ON_START:"},
+		{map[string]string{"CONTENT_FILE": "/nonexistent/pack.yaml"}, "CONTENT_FILE:"},
+	} {
+		env := sqliteEnv(t)
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		r := run(t, env, "hi\n", "chat", "--json", "--user", "u1")
+		require.Equal(t, 1, r.code, tc.want)
+		require.Contains(t, r.stderr, tc.want)
+		require.Empty(t, r.stdout, "nothing is printed when the configuration is wrong")
+		require.NotContains(t, r.stderr, "s3cret", "database passwords are never printed")
+		require.NotContains(t, r.stderr, "panic")
+		lastLine := strings.TrimSpace(r.stderr[strings.LastIndex(strings.TrimSpace(r.stderr), "\n")+1:])
+		require.True(t, strings.HasPrefix(lastLine, "activation-bot: "), "one clear line: %q", r.stderr)
+	}
+}
+
+func TestBadNowFlag(t *testing.T) {
+	r := run(t, sqliteEnv(t), "hi\n", "chat", "--json", "--user", "u1", "--now", "yesterday")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "--now")
+}
+
+// The scriptable contract of `chat --json`.
+func TestChatJSONContract(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		env := map[string]string{"DATABASE_URL": d.URL}
+		r := run(t, env, "", "chat", "--json", "--user", "u1")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Empty(t, r.stdout, "nothing before the first line")
+
+		input := strings.Join([]string{
+			"hi",
+			`{"button":"start_activation"}`,
+			`{"button":"emails_both"}`,
+			"which account for toledo?",
+			"10 minutes ago",
+			"/status",
+		}, "\n") + "\n"
+		r = run(t, env, input, "chat", "--json", "--user", "u1", "--now", "2026-09-21T15:00:00+02:00")
+		require.Equal(t, 0, r.code, r.stderr)
+		var intents []string
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			var raw map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal([]byte(line), &raw), "one JSON object per line: %q", line)
+			require.Contains(t, raw, "buttons", "buttons is always present")
+			require.NotEqual(t, "null", string(raw["buttons"]))
+			var msg struct {
+				Text    string `json:"text"`
+				Intent  string `json:"intent"`
+				Lang    string `json:"lang"`
+				Account *string
+			}
+			require.NoError(t, json.Unmarshal([]byte(line), &msg))
+			_, hasAccount := raw["account"]
+			require.Equal(t, msg.Intent == "service_account", hasAccount, "account only on service answers: %s", line)
+			require.Equal(t, "en", msg.Lang)
+			intents = append(intents, msg.Intent)
+		}
+		require.Equal(t, []string{"greeting", "ask_emails", "step_odisee", "service_account", "activation_wait", "status"}, intents)
+		require.Contains(t, r.stdout, "from 17:50", "the fixed clock is used")
+	})
+}
+
+func TestMigrateCommand(t *testing.T) {
+	env := sqliteEnv(t)
+	r := run(t, env, "", "migrate")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "1 migration(s) applied to the sqlite database")
+	r = run(t, env, "", "migrate")
+	require.Contains(t, r.stdout, "0 migration(s) applied")
+}
+
+func TestContentCheck(t *testing.T) {
+	r := run(t, nil, "", "content", "check")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, "warning: links.report_problem: placeholder")
+	require.Contains(t, r.stdout, "0 error(s)")
+
+	dir := t.TempDir()
+	links := filepath.Join(dir, "links.yaml")
+	require.NoError(t, os.WriteFile(links, []byte("report_problem: https://helpdesk.example.org/report\n"), 0o600))
+	r = run(t, map[string]string{"LINKS_FILE": links}, "", "content", "check")
+	require.Equal(t, 0, r.code)
+	require.NotContains(t, r.stdout, "links.report_problem")
+	require.Contains(t, r.stdout, "links.student_portal", "the other placeholders remain")
+
+	require.NoError(t, os.WriteFile(links, []byte("report_problme: https://x.example.org\n"), 0o600))
+	r = run(t, map[string]string{"LINKS_FILE": links}, "", "content", "check")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "links.yaml:1: report_problme: unknown link")
+}
+
+func TestContentCheckReportsStructuralErrors(t *testing.T) {
+	r := run(t, nil, "", "content", "show")
+	require.Equal(t, 0, r.code)
+	pack := r.stdout
+	broken := strings.Replace(pack, "goto: which_email", "goto: which_emial", 1)
+	broken = strings.Replace(broken, "      nl: Graag gedaan! Vraag me gerust nog iets over je accounts.\n", "", 1)
+	require.NotEqual(t, pack, broken)
+	file := filepath.Join(t.TempDir(), "pack.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(broken), 0o600))
+
+	r = run(t, nil, "", "content", "check", file)
+	require.Equal(t, 1, r.code)
+	lines := strings.Split(r.stdout, "\n")
+	requireLine := func(substr string) {
+		t.Helper()
+		for _, l := range lines {
+			if strings.Contains(l, substr) {
+				require.True(t, strings.HasPrefix(l, file+":"), "names file and line: %q", l)
+				return
+			}
+		}
+		t.Fatalf("no line with %q in:\n%s", substr, r.stdout)
+	}
+	requireLine(`error: nodes.ask_emails.buttons[1].goto: unknown node "which_emial"`)
+	requireLine(`error: nodes.which_email: unreachable node`)
+	requireLine(`error: nodes.thanks.text: missing translation "nl"`)
+
+	// serve refuses to start on such a pack.
+	env := sqliteEnv(t)
+	env["CONTENT_FILE"] = file
+	r = run(t, env, "", "serve")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "content pack")
+}
+
+func TestContentCheckRejectsUnknownKeys(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pack.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("version: 1\nlanguagez: [en]\n"), 0o600))
+	r := run(t, nil, "", "content", "check", file)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "line 2: field languagez not found")
+}
+
+func mainWith(ctx context.Context, env map[string]string) int {
+	var out bytes.Buffer
+	return cli.Main(ctx, []string{"serve"}, cli.Env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out,
+		Getenv: func(k string) string { return env[k] },
+	})
+}

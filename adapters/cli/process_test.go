@@ -1,0 +1,164 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"activation-bot/storage/storagetest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds activation-bot once per test run, to test it as a process.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "activation-bot-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "activation-bot")
+		out, err := exec.Command("go", "build", "-o", binPath, "activation-bot").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// chatProcess is a running `chat --json`, spoken to line by line.
+type chatProcess struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Scanner
+}
+
+func startChat(t *testing.T, databaseURL, user string) *chatProcess {
+	t.Helper()
+	cmd := exec.Command(binary(t), "chat", "--json", "--user", user, "--now", "2026-09-21T15:00:00+02:00")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return &chatProcess{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+}
+
+type reply struct {
+	Text   string `json:"text"`
+	Intent string `json:"intent"`
+}
+
+// send writes one line and reads the n replies it produces.
+func (p *chatProcess) send(t *testing.T, line string, n int) []reply {
+	t.Helper()
+	_, err := io.WriteString(p.stdin, line+"\n")
+	require.NoError(t, err)
+	var out []reply
+	for range n {
+		require.True(t, p.out.Scan(), "expected a reply to %q: %v", line, p.out.Err())
+		var r reply
+		require.NoError(t, json.Unmarshal(p.out.Bytes(), &r))
+		out = append(out, r)
+	}
+	return out
+}
+
+// The process is killed mid-flow; a new one continues where the student was.
+func TestRestartResumesConversation(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		d.DB.Close() // the processes open their own connections
+		p := startChat(t, d.URL, "restarter")
+		p.send(t, "hi", 1)
+		p.send(t, `{"button":"start_activation"}`, 1)
+		p.send(t, `{"button":"emails_both"}`, 1)
+		require.Equal(t, "step_odisee", p.send(t, "more than 3 hours ago", 1)[0].Intent)
+		got := p.send(t, `{"button":"odisee_done"}`, 2)
+		require.Equal(t, "step_kuleuven", got[1].Intent)
+		require.NoError(t, p.cmd.Process.Kill(), "stopped hard, mid-flow")
+		_ = p.cmd.Wait()
+
+		p2 := startChat(t, d.URL, "restarter")
+		status := p2.send(t, "/status", 1)[0]
+		require.Equal(t, "status", status.Intent)
+		require.Contains(t, status.Text, "✅ Odisee account: activated")
+		require.Contains(t, status.Text, "⬜ account of the KU Leuven association: not activated yet")
+		require.Equal(t, "step_kuleuven", p2.send(t, `{"button":"resume"}`, 1)[0].Intent)
+		require.Equal(t, "completed", p2.send(t, `{"button":"kuleuven_done"}`, 1)[0].Intent)
+		require.NoError(t, p2.stdin.Close())
+		require.NoError(t, p2.cmd.Wait(), "end of input exits 0")
+	})
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// get polls url until the server answers; the loop is bounded in count.
+func get(t *testing.T, url string) (int, error) {
+	t.Helper()
+	var lastErr error
+	for range 200 {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}
+		lastErr = err
+		time.Sleep(25 * time.Millisecond)
+	}
+	return 0, lastErr
+}
+
+func TestServeAnswersHealthAndStopsCleanly(t *testing.T) {
+	env := sqliteEnv(t)
+	port := freePort(t)
+	env["PORT"] = strconv.Itoa(port)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		r.code = mainWith(ctx, env)
+		done <- r
+	}()
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	code, err := get(t, base+"/healthz")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	code, err = get(t, base+"/readyz")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	cancel()
+	require.Equal(t, 0, (<-done).code, "a signal stops serve cleanly")
+	_, err = os.Stat(filepath.Join(filepath.Dir(env["DATABASE_URL"][len("sqlite:"):]), "bot.db"))
+	require.NoError(t, err, "serve migrated the database")
+}
