@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -191,4 +192,28 @@ func mainWith(ctx context.Context, env map[string]string) int {
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out,
 		Getenv: func(k string) string { return env[k] },
 	})
+}
+
+func TestFailedMigrationStopsWithOneLine(t *testing.T) {
+	env := sqliteEnv(t)
+	path := strings.TrimPrefix(env["DATABASE_URL"], "sqlite:")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	// A table in the way of the first migration: an old or foreign schema.
+	_, err = db.Exec(`CREATE TABLE students (name TEXT)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	r := run(t, env, "hi\n", "chat", "--json", "--user", "u1")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "activation-bot: DATABASE_URL")
+	require.Contains(t, r.stderr, "apply migrations")
+	require.Empty(t, r.stdout)
+}
+
+func TestInteractiveChatNumbersButtons(t *testing.T) {
+	r := run(t, sqliteEnv(t), "hi\n1\n", "chat", "--user", "u1")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "[1] Start the activation")
+	require.Contains(t, r.stdout, "Have you received both activation e-mails?", "typing 1 pressed the first button")
 }
