@@ -63,7 +63,7 @@ func dumpDatabase(t *testing.T, b *testBundle) string {
 // A secret typed anyway is in no table and no log line, and the student is warned.
 func TestSecretsAreRedactedEverywhere(t *testing.T) {
 	secrets := map[string]string{
-		"my password is Sup3rGeheim!x":                     "Sup3rGeheim!x",
+		"my password is Sup3rGeheim!x":                      "Sup3rGeheim!x",
 		"mijn wachtwoord is Vl1nder#42":                     "Vl1nder#42",
 		"mon mot de passe est Soleil_77z":                   "Soleil_77z",
 		"here is my number 85.07.30-033.28":                 "85.07.30-033.28",

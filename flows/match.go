@@ -35,6 +35,9 @@ type entry struct {
 	service *Service
 	lang    string
 	tokens  []string
+	// weak phrases (small talk, written "~hello") match only when no other
+	// phrase does: "hello, which account for Toledo?" is about Toledo.
+	weak bool
 }
 
 type commandWord struct {
@@ -84,8 +87,9 @@ func NewMatcher(p *Pack) *Matcher {
 func (m *Matcher) addPhrases(intent string, s *Service, byLang map[string][]string) {
 	for _, lang := range sortedKeys(byLang) {
 		for _, ph := range byLang[lang] {
+			ph, weak := strings.CutPrefix(strings.TrimSpace(ph), "~")
 			if toks := m.words_(ph); len(toks) > 0 {
-				m.entries = append(m.entries, entry{intent: intent, service: s, lang: lang, tokens: toks})
+				m.entries = append(m.entries, entry{intent: intent, service: s, lang: lang, tokens: toks, weak: weak})
 			}
 		}
 	}
@@ -105,38 +109,58 @@ func (m *Matcher) words_(s string) []string {
 // Match returns the best intent or service in text. The most specific
 // phrase wins: its score is the length of the words it matched, so "my
 // mailbox doesn't work" is a complaint rather than a question about the
-// mailbox. Ties go to the phrase listed first (intents before services).
+// mailbox; a word matched exactly counts a little more than one read
+// through a typo, so "hallo" is Dutch rather than a misspelt "hello".
+// Small talk (weak phrases) counts only when nothing else matches. Ties go
+// to the phrase listed first (intents before services).
 func (m *Matcher) Match(text string) (Match, bool) {
-	words := m.words_(text)
+	words := m.messageWords(text)
 	if len(words) == 0 {
 		return Match{}, false
 	}
-	var best Match
+	var best, weak Match
 	for i := range m.entries {
 		e := &m.entries[i]
-		score := e.score(words)
-		if score > best.Score {
-			best = Match{Intent: e.intent, Service: e.service, Lang: e.lang, Score: score}
+		score, top := e.score(words), &best
+		if e.weak {
+			top = &weak
+		}
+		if score > top.Score {
+			*top = Match{Intent: e.intent, Service: e.service, Lang: e.lang, Score: score}
 		}
 	}
+	if best.Score == 0 {
+		best = weak
+	}
 	return best, best.Score > 0
+}
+
+// messageWords are the words of a message as phrases are matched against
+// them. Hyphenated words are read both joined and apart: "e-mail" is
+// "email", but "puis-je" is "puis je" and "two-factor" is "two factor".
+func (m *Matcher) messageWords(text string) []string {
+	words := m.words_(text)
+	if strings.Contains(text, "-") {
+		words = append(words, m.words_(splitHyphens(text))...)
+	}
+	return words
 }
 
 // score is 0 unless every token of the phrase is among the words.
 func (e *entry) score(words []string) int {
 	score := 0
 	for _, t := range e.tokens {
-		found := false
+		best := unlike
 		for _, w := range words {
-			if similar(t, w) {
-				found = true
+			if best = max(best, likeness(t, w)); best == same {
 				break
 			}
 		}
-		if !found {
+		if best == unlike {
 			return 0
 		}
-		score += len(strings.TrimSuffix(t, "*")) + 2
+		// The token's length, plus 2 when matched exactly, 1 through a typo.
+		score += len(strings.TrimSuffix(t, "*")) + best
 	}
 	return score
 }
@@ -146,15 +170,24 @@ func (e *entry) score(words []string) int {
 // default).
 func (m *Matcher) DetectLanguage(text string) string {
 	counts := map[string]int{}
-	for _, w := range Words(text) {
+	for _, w := range Words(splitHyphens(text)) {
 		for lang, set := range m.detect {
 			if set[w] {
 				counts[lang]++
 			}
 		}
 	}
+	// The intent understood counts for each language it is phrased in that
+	// way: "authenticator" is English and Dutch alike, "merci" French and
+	// Dutch alike.
 	if best, ok := m.Match(text); ok && best.Intent != IntentService {
-		counts[best.Lang] += 2
+		words, seen := m.messageWords(text), map[string]bool{}
+		for i := range m.entries {
+			if e := &m.entries[i]; e.intent == best.Intent && !seen[e.lang] && e.score(words) == best.Score {
+				seen[e.lang] = true
+				counts[e.lang] += 2
+			}
+		}
 	}
 	langs := make([]string, 0, len(counts))
 	for l := range counts {
@@ -189,6 +222,9 @@ func (m *Matcher) Command(text string) (name, arg string, slash, ok bool) {
 		return name, arg, true, known
 	}
 	words := m.words_(t)
+	if len(words) == 0 {
+		return "", "", false, false
+	}
 	if cw, found := m.words[strings.Join(words, " ")]; found {
 		return cw.name, "", false, true
 	}
@@ -215,3 +251,6 @@ func (m *Matcher) SameWords(text, label string) bool {
 	}
 	return true
 }
+
+// splitHyphens makes every hyphen separate words.
+func splitHyphens(s string) string { return strings.ReplaceAll(s, "-", " ") }

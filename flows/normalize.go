@@ -60,40 +60,62 @@ func HasWords(s string) bool {
 
 // similar reports whether word w matches phrase token t: exactly, as a
 // prefix when t ends in '*', or within a small edit distance that grows
-// with the length of t, so "toledo" tolerates "toleod" but short words
-// like "mail" must be exact.
-func similar(t, w string) bool {
+// with the length of the words, so "toledo" tolerates "toleod" but short
+// words like "mail" must be exact.
+func similar(t, w string) bool { return likeness(t, w) > 0 }
+
+// Kinds of likeness between a phrase token and a word.
+const (
+	unlike = iota
+	typo   // within the typos tolerated
+	same   // exactly, or an exact prefix for a token ending in '*'
+)
+
+// likeness tells how word w matches phrase token t. Tokens of 5 letters
+// or more tolerate a typo, and two when both words have 8 letters or
+// more: a short word is not a double typo of a much longer one ("compte"
+// is not "computer").
+func likeness(t, w string) int {
 	if p, ok := strings.CutSuffix(t, "*"); ok {
 		if strings.HasPrefix(w, p) {
-			return true
+			return same
 		}
-		return len(p) >= 5 && len(w) >= len(p) && editDistance(p, w[:len(p)], 1) <= 1
+		if len(p) >= 5 && len(w) >= len(p) && editDistance(p, w[:len(p)], 1) <= 1 {
+			return typo
+		}
+		return unlike
 	}
 	if t == w {
-		return true
+		return same
 	}
 	max := 0
-	switch n := len(t); {
-	case n >= 8:
+	switch {
+	case len(t) < 5:
+	case min(len(t), len(w)) >= 8:
 		max = 2
-	case n >= 5:
+	default:
 		max = 1
 	}
-	if max == 0 || abs(len(t)-len(w)) > max {
-		return false
+	if max == 0 || abs(len(t)-len(w)) > max || editDistance(t, w, max) > max {
+		return unlike
 	}
-	return editDistance(t, w, max) <= max
+	return typo
 }
 
 // editDistance is the optimal string alignment distance (Levenshtein plus
 // transpositions of adjacent letters, the commonest typo), computed only as
 // far as needed: it returns max+1 as soon as the distance must exceed max.
+// It runs for every phrase word against every message word, so words of
+// up to 31 letters are handled in stack buffers, without allocating.
 func editDistance(a, b string, max int) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
+	var bufA, bufB [32]rune
+	ra, rb := appendRunes(bufA[:0], a), appendRunes(bufB[:0], b)
+	var rows [3][33]int
+	prev2, prev, cur := rows[0][:], rows[1][:], rows[2][:]
+	if len(rb) >= len(rows[0]) {
+		prev2, prev, cur = make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)
+	}
+	for j := 0; j <= len(rb); j++ {
 		prev[j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
@@ -116,6 +138,13 @@ func editDistance(a, b string, max int) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
+}
+
+func appendRunes(dst []rune, s string) []rune {
+	for _, r := range s {
+		dst = append(dst, r)
+	}
+	return dst
 }
 
 func abs(n int) int {
