@@ -29,7 +29,7 @@ func (s *step) action(name string, node *flows.Node) {
 		s.say(IntentForget, "forgotten", nil, nil)
 	default:
 		if lang, ok := strings.CutPrefix(name, flows.ActionLanguage); ok {
-			s.c.Lang = lang
+			s.c.Lang, s.langChosen = lang, true
 			s.say(IntentLanguage, "language_set", nil, s.resumeButtons())
 		}
 	}
@@ -41,6 +41,10 @@ func (s *step) arrived(accountID string, at time.Time) {
 	acc, _ := s.e.pack.Account(accountID)
 	ready := at.Add(acc.Wait.Duration)
 	if !s.now.Before(ready) {
+		if s.c.Account(acc.ID).Status == Waiting {
+			// A corrected, earlier arrival ends the wait.
+			s.c.SetAccount(acc.ID, Progress{Status: NotStarted})
+		}
 		s.goTo(acc.Steps)
 		return
 	}

@@ -38,12 +38,20 @@ type step struct {
 	secrets []redact.Kind
 	tooLong bool
 
-	out   []Outbound
-	erase bool
+	out        []Outbound
+	erase      bool
+	langChosen bool // the student picked a language in this step
 }
 
 func (s *step) run() {
-	s.chooseLanguage()
+	guessed := s.chooseLanguage()
+	defer func() {
+		// A language only defaulted to (no hint, no telling words, as after
+		// Telegram's "/start") is not kept: the next message may settle it.
+		if guessed && !s.langChosen {
+			s.c.Lang = ""
+		}
+	}()
 	switch {
 	case len(s.secrets) > 0:
 		// The rest of such a message is not acted on: the warning must not
@@ -56,11 +64,12 @@ func (s *step) run() {
 	}
 }
 
-// chooseLanguage settles the language on first contact: the platform's
-// hint first, then the words of the message, then the pack's default.
-func (s *step) chooseLanguage() {
+// chooseLanguage settles the language until it is known: the platform's
+// hint first, then the words of the message. Without either it answers in
+// the pack's default and reports that it only defaulted.
+func (s *step) chooseLanguage() (defaulted bool) {
 	if s.c.Lang != "" && s.e.pack.SupportsLanguage(s.c.Lang) {
-		return
+		return false
 	}
 	p := s.e.pack
 	lang := p.LanguageFromLocale(s.in.LocaleHint)
@@ -68,9 +77,11 @@ func (s *step) chooseLanguage() {
 		lang = s.e.match.DetectLanguage(s.in.Text)
 	}
 	if lang == "" {
-		lang = p.DefaultLanguage
+		s.c.Lang = p.DefaultLanguage
+		return true
 	}
 	s.c.Lang = lang
+	return false
 }
 
 func (s *step) text(t string) {
@@ -183,19 +194,38 @@ func (s *step) labelSays(b flows.Button, t string) bool {
 }
 
 // arrivalText reads "10 minutes ago" or "at 14:00" while the student is
-// at the question when an account's e-mail arrived, even if they asked
-// something else in between.
+// at the question when an account's e-mail arrived (even if they asked
+// something else in between), or waiting for that account ("actually it
+// came at 11:00").
 func (s *step) arrivalText(t string) bool {
-	n := s.position()
-	if n == nil || !n.AskArrival {
+	account := s.arrivalAccount()
+	if account == "" {
 		return false
 	}
 	at, ok := when.Arrival(t, s.now, s.e.loc)
 	if !ok {
 		return false
 	}
-	s.arrived(n.Account, at)
+	s.arrived(account, at)
 	return true
+}
+
+// arrivalAccount is the account whose e-mail's arrival the student's
+// position is about, or "".
+func (s *step) arrivalAccount() string {
+	n := s.position()
+	if n == nil {
+		return ""
+	}
+	if n.AskArrival {
+		return n.Account
+	}
+	for _, a := range s.e.pack.Accounts {
+		if a.WaitNode != "" && a.WaitNode == s.c.Node {
+			return a.ID
+		}
+	}
+	return ""
 }
 
 func (s *step) intent(m flows.Match) {
