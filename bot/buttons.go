@@ -66,7 +66,11 @@ func (s *step) accountDone(id string) {
 // goTo shows a node; unless it is an answer, it becomes the position.
 func (s *step) goTo(target string) {
 	id := s.resolve(target)
-	n := s.e.pack.Nodes[id]
+	n, ok := s.e.pack.Nodes[id]
+	if !ok {
+		// A position saved under an older content pack whose node is gone.
+		id, n = s.e.pack.Start, s.e.pack.Nodes[s.e.pack.Start]
+	}
 	if !n.Answer {
 		s.c.Node = id
 	}

@@ -185,3 +185,16 @@ func TestUnknownButtonGetsAClearReply(t *testing.T) {
 	out := press(t, b, "s1", "no_such_button")
 	require.Equal(t, []string{bot.IntentStaleButton, "greeting"}, intentsOf(out))
 }
+
+// A position saved under an older content pack survives a pack without it.
+func TestPositionFromAnOlderPack(t *testing.T) {
+	b := setup(t, "sqlite")
+	say(t, b, "s1", "hi")
+	_, err := b.db.Exec(`UPDATE conversations SET node = 'gone_node', shown = 'gone_node', lang = 'xx'`)
+	require.NoError(t, err)
+	out := press(t, b, "s1", "resume")
+	require.Equal(t, []string{"greeting"}, intentsOf(out))
+	require.Equal(t, "en", out[0].Lang)
+	out = say(t, b, "s1", "/status")
+	require.Equal(t, []string{bot.IntentStatus}, intentsOf(out))
+}

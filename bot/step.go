@@ -122,7 +122,8 @@ func (s *step) command(t string) bool {
 	name, arg, slash, ok := s.e.match.Command(t)
 	if !ok {
 		if slash {
-			s.say(IntentUnknownCommand, "unknown_command", map[string]string{"command": "/" + name}, s.mainButtons())
+			// Echo only a short name: the rest is the student's text.
+			s.say(IntentUnknownCommand, "unknown_command", map[string]string{"command": "/" + truncate(name, 32)}, s.mainButtons())
 		}
 		return slash
 	}
