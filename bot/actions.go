@@ -12,12 +12,15 @@ import (
 func (s *step) action(name string, node *flows.Node) {
 	switch name {
 	case flows.ActionStart:
-		s.goTo(s.e.pack.Start)
+		s.greet()
 	case flows.ActionStatus:
 		s.status()
 	case flows.ActionCheckWait:
 		s.checkWait(node)
 	case flows.ActionWait:
+		if node == nil {
+			return // content check allows wait only on buttons
+		}
 		acc, _ := s.e.pack.Account(node.Account)
 		// Without the exact arrival time, assume the e-mail just came: the
 		// safe side, since trying too early is what fails.
@@ -130,6 +133,23 @@ func (s *step) status() {
 		buttons = s.mainButtons()
 	}
 	s.out = append(s.out, Outbound{Text: strings.Join(lines, "\n"), Buttons: buttons, Intent: IntentStatus, Lang: lang})
+}
+
+// greet shows the greeting. Mid-flow ("hallo, ik heb gewacht") it answers
+// without moving the student, who keeps a way back.
+func (s *step) greet() {
+	if s.c.Node == "" || s.c.Node == s.e.pack.Start {
+		s.goTo(s.e.pack.Start)
+		return
+	}
+	n := s.e.pack.Nodes[s.e.pack.Start]
+	s.c.Shown = s.e.pack.Start
+	s.out = append(s.out, Outbound{
+		Text:    s.render(s.e.pack.Localize(n.Text, s.c.Lang), "", nil),
+		Buttons: append(s.buttons(n), s.resumeButtons()...),
+		Intent:  n.Intent,
+		Lang:    s.c.Lang,
+	})
 }
 
 // restart erases progress and starts over, keeping the language.

@@ -18,16 +18,54 @@ func (s *step) press(id string) {
 		s.goTo(flows.GotoResume)
 		return
 	}
+	if holder != s.c.Shown && s.undoesDone(b, s.e.pack.Nodes[holder]) {
+		// An old button must not reopen an account that is active.
+		s.say(IntentStaleButton, "stale_button", nil, nil)
+		s.goTo(flows.GotoResume)
+		return
+	}
 	justDone := s.applySet(b.Set)
 	if b.Action != "" {
 		s.action(b.Action, s.e.pack.Nodes[holder])
 		return
 	}
 	target := s.resolve(b.Goto)
+	s.endWaitFor(target)
 	if len(justDone) > 0 && target != s.e.pack.Completed {
 		s.accountDone(justDone[0])
 	}
 	s.goTo(target)
+}
+
+// undoesDone reports whether pressing b would change an account already done.
+func (s *step) undoesDone(b *flows.Button, holder *flows.Node) bool {
+	for acc, st := range b.Set {
+		if s.c.Account(acc).Status == Done && Status(st) != Done {
+			return true
+		}
+	}
+	if b.Action == flows.ActionWait && holder.Account != "" && s.c.Account(holder.Account).Status == Done {
+		return true
+	}
+	return s.accountOfSteps(b.Goto) != nil && s.c.Account(s.accountOfSteps(b.Goto).ID).Status == Done
+}
+
+// endWaitFor ends an account's wait when the student goes to its steps
+// ("more than 3 hours ago"): they say the wait is over.
+func (s *step) endWaitFor(target string) {
+	if a := s.accountOfSteps(target); a != nil && s.c.Account(a.ID).Status == Waiting {
+		s.c.SetAccount(a.ID, Progress{Status: NotStarted})
+	}
+}
+
+// accountOfSteps returns the account whose steps node is id.
+func (s *step) accountOfSteps(id string) *flows.Account {
+	for i := range s.e.pack.Accounts {
+		if a := &s.e.pack.Accounts[i]; a.Steps == id {
+			return a
+		}
+	}
+	return nil
 }
 
 // applySet records the statuses a button sets and returns the accounts it
@@ -91,6 +129,12 @@ func (s *step) resolve(target string) string {
 	case flows.GotoResume:
 		if s.c.Node == "" {
 			return s.e.pack.Start
+		}
+		if a := s.waitingAt(s.c.Node); a != nil {
+			// Back to a wait that is over (or ended): on to what comes next.
+			if p := s.c.Account(a.ID); p.Status != Waiting || !s.now.Before(p.Until) {
+				return s.next()
+			}
 		}
 		return s.c.Node
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -67,6 +68,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 // to send. A redelivered event returns ErrDuplicate and no replies.
 func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	start := time.Now()
+	in.Text, in.ButtonID = clean(in.Text), e.buttonID(in.ButtonID)
 	found := redact.Text(in.Text)
 	in.Text = found.Text
 	tooLong := utf8.RuneCountInString(in.Text) > MaxInputRunes
@@ -94,6 +96,27 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		slog.Duration("took", time.Since(start)))
 	return turn.Replies, nil
 }
+
+// clean makes text storable anywhere: valid UTF-8 (Postgres refuses
+// anything else) and no NUL bytes.
+func clean(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// buttonID keeps a pressed button's id only if the pack knows it: ids come
+// from clients, and whatever else they hold must not reach the transcript.
+func (e *Engine) buttonID(id string) string {
+	if id == "" || id == flows.ButtonResume {
+		return id
+	}
+	if _, _, ok := e.pack.Button(id); ok {
+		return id
+	}
+	return unknownButton
+}
+
+// unknownButton stands for an id the pack does not know.
+const unknownButton = "?unknown"
 
 // Pack returns the engine's content pack.
 func (e *Engine) Pack() *flows.Pack { return e.pack }

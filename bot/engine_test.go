@@ -198,3 +198,37 @@ func TestPositionFromAnOlderPack(t *testing.T) {
 	out = say(t, b, "s1", "/status")
 	require.Equal(t, []string{bot.IntentStatus}, intentsOf(out))
 }
+
+// Bytes Postgres refuses (NUL, invalid UTF-8) and ids a client made up
+// never reach the database as they came.
+func TestHostileInputIsStorable(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		say(t, b, "s1", "ab\x00cd")
+		say(t, b, "s1", "ab\xffcd which account for toledo")
+		out := press(t, b, "s1", "my password is Hunter2 85073003328")
+		require.Equal(t, bot.IntentStaleButton, out[0].Intent)
+		dump := dumpDatabase(t, b)
+		require.NotContains(t, dump, "Hunter2")
+		require.NotContains(t, dump, "85073003328")
+		require.NotContains(t, dump, "\x00")
+	})
+}
+
+// A message racing the student's own /forget is handled, as the first
+// message of a new student if the erasure won.
+func TestMessageRacingForget(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		for i := range 8 {
+			user := fmt.Sprintf("forgetter%d", i)
+			say(t, b, user, "hi")
+			say(t, b, user, "/forget")
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); press(t, b, user, "forget_yes") }()
+			go func() { defer wg.Done(); say(t, b, user, "which account for toledo") }()
+			wg.Wait()
+		}
+	})
+}

@@ -137,11 +137,13 @@ func (s *step) command(t string) bool {
 			return false // "help me": words, not a command
 		}
 	}
+	first := s.c.New
 	if cmd.Reply != "" {
 		s.goTo(cmd.Reply)
 	} else {
 		s.action(cmd.Action, nil)
 	}
+	s.introduce(first)
 	return true
 }
 
@@ -182,6 +184,8 @@ func (s *step) typedLabel(t string) bool {
 	return false
 }
 
+// labelSays reports whether t is the button's label (in any language) or
+// one of its words ("yes", "gelukt", "c'est fait").
 func (s *step) labelSays(b flows.Button, t string) bool {
 	if s.e.match.SameWords(t, s.e.pack.Localize(b.Label, s.c.Lang)) {
 		return true
@@ -189,6 +193,13 @@ func (s *step) labelSays(b flows.Button, t string) bool {
 	for _, label := range b.Label {
 		if s.e.match.SameWords(t, label) {
 			return true
+		}
+	}
+	for _, words := range b.Words {
+		for _, w := range words {
+			if s.e.match.SameWords(t, w) {
+				return true
+			}
 		}
 	}
 	return false
@@ -199,11 +210,11 @@ func (s *step) labelSays(b flows.Button, t string) bool {
 // something else in between), or waiting for that account ("actually it
 // came at 11:00").
 func (s *step) arrivalText(t string) bool {
-	account := s.arrivalAccount()
-	if account == "" {
+	account, asked := s.arrivalAccount()
+	if account == "" || (!asked && !when.NamesArrival(t)) {
 		return false
 	}
-	at, ok := when.Arrival(t, s.now, s.e.loc)
+	at, ok := when.Answer(t, s.now, s.e.loc)
 	if !ok {
 		return false
 	}
@@ -212,21 +223,30 @@ func (s *step) arrivalText(t string) bool {
 }
 
 // arrivalAccount is the account whose e-mail's arrival the student's
-// position is about, or "".
-func (s *step) arrivalAccount() string {
+// position is about, or "", and whether the position asks for it (rather
+// than waits after it).
+func (s *step) arrivalAccount() (account string, asked bool) {
 	n := s.position()
 	if n == nil {
-		return ""
+		return "", false
 	}
 	if n.AskArrival {
-		return n.Account
+		return n.Account, true
 	}
-	for _, a := range s.e.pack.Accounts {
-		if a.WaitNode != "" && a.WaitNode == s.c.Node {
-			return a.ID
+	if a := s.waitingAt(s.c.Node); a != nil {
+		return a.ID, false
+	}
+	return "", false
+}
+
+// waitingAt returns the account whose wait node is id.
+func (s *step) waitingAt(id string) *flows.Account {
+	for i := range s.e.pack.Accounts {
+		if a := &s.e.pack.Accounts[i]; a.WaitNode != "" && a.WaitNode == id {
+			return a
 		}
 	}
-	return ""
+	return nil
 }
 
 func (s *step) intent(m flows.Match) {
@@ -238,8 +258,14 @@ func (s *step) intent(m flows.Match) {
 	} else {
 		s.action(in.Action, nil)
 	}
-	// A question as the very first message is answered, then introduced.
-	if first && s.c.Node == "" {
+	s.introduce(first)
+}
+
+// introduce follows a first message's answer with the greeting, so a
+// question asked first is answered, not swallowed, and the student still
+// learns what the bot does.
+func (s *step) introduce(first bool) {
+	if first && s.c.Node == "" && !s.erase {
 		s.goTo(s.e.pack.Start)
 	}
 }

@@ -74,8 +74,12 @@ func NewMatcher(p *Pack) *Matcher {
 		if c == nil {
 			continue
 		}
-		for _, ws := range c.Words {
+		for lang, ws := range c.Words {
 			for _, w := range ws {
+				// "hulp" or "aide" as a first message tells the language too.
+				if toks := Words(w); len(toks) == 1 && m.detect[lang] != nil {
+					m.detect[lang][toks[0]] = true
+				}
 				key := strings.Join(m.words_(w), " ")
 				m.words[key] = commandWord{name: name, tokens: m.words_(w)}
 			}

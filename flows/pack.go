@@ -118,6 +118,8 @@ type Button struct {
 	Goto   string            `yaml:"goto"`
 	Set    map[string]string `yaml:"set"` // account id -> status
 	Action string            `yaml:"action"`
+	// Words typed instead of pressing ("yes", "gelukt"), per language.
+	Words map[string][]string `yaml:"words"`
 }
 
 // Intent is something a student may say in free text at any point.

@@ -211,6 +211,11 @@ func (c *checker) button(key string, n *Node, b Button) {
 	if b.Action != "" {
 		c.action(key+".action", b.Action)
 	}
+	for l := range b.Words {
+		if !c.p.SupportsLanguage(l) {
+			c.errorf(key+".words."+l, "language %q is not in languages", l)
+		}
+	}
 	if b.Action == ActionWait {
 		if a, ok := c.p.Account(n.Account); !ok || a.Wait.Duration == 0 {
 			c.errorf(key+".action", "wait needs the node's account to have a wait")
@@ -246,6 +251,8 @@ func (c *checker) replyOrAction(key, reply, action string) {
 		c.errorf(key, "give reply or action, not both")
 	case reply != "":
 		c.nodeRef(key+".reply", reply)
+	case action == ActionWait:
+		c.errorf(key+".action", "wait works only on a button of a node with an account")
 	case action != "":
 		c.action(key+".action", action)
 	default:

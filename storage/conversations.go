@@ -27,8 +27,22 @@ func NewConversations(db *DB) *Conversations {
 
 var _ bot.Store = (*Conversations)(nil)
 
-// Converse implements bot.Store: one transaction per inbound event.
+// errGone: the student was erased (/forget) between finding and locking
+// their conversation.
+var errGone = errors.New("conversation erased meanwhile")
+
+// Converse implements bot.Store: one transaction per inbound event. When
+// the student was erased by a concurrent /forget, the event is handled
+// again, as the first message of a new student.
 func (s *Conversations) Converse(ctx context.Context, in bot.Inbound, step func(*bot.Conversation) (bot.Turn, error)) error {
+	err := s.converse(ctx, in, step)
+	if errors.Is(err, errGone) {
+		err = s.converse(ctx, in, step)
+	}
+	return err
+}
+
+func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(*bot.Conversation) (bot.Turn, error)) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -141,7 +155,11 @@ type progressRow struct {
 func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, studentID int64) (*bot.Conversation, error) {
 	c := &bot.Conversation{StudentID: studentID, Accounts: map[string]bot.Progress{}}
 	q := `SELECT node, shown, lang FROM conversations WHERE student_id = ?` + s.db.dialect.lock
-	if err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang); err != nil {
+	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errGone
+	}
+	if err != nil {
 		return nil, fmt.Errorf("lock conversation of student %d: %w", studentID, err)
 	}
 	var rows []progressRow

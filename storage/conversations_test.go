@@ -188,3 +188,34 @@ func count(t *testing.T, db *storage.DB, q string) int {
 	require.NoError(t, db.Get(&n, q))
 	return n
 }
+
+// Replicas starting together all migrate without error (Postgres takes a
+// session lock; SQLite serialises writers).
+func TestConcurrentMigrations(t *testing.T) {
+	for _, name := range storagetest.Names(t) {
+		t.Run(name, func(t *testing.T) {
+			d := storagetest.OpenEmpty(t, name)
+			var wg sync.WaitGroup
+			errs := make(chan error, 3)
+			for range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					db, err := storage.Open(context.Background(), d.URL)
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer db.Close()
+					_, err = db.Migrate(context.Background(), discard())
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+		})
+	}
+}

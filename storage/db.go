@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -57,7 +58,8 @@ func parseURL(databaseURL string) (dialect, string, error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		if _, err := url.Parse(databaseURL); err != nil {
-			return dialect{}, "", fmt.Errorf("malformed postgres URL %s: %w", Redact(databaseURL), err)
+			// url.Parse's error quotes the whole URL, password included.
+			return dialect{}, "", fmt.Errorf("malformed postgres URL %s (percent-encode special characters in the password)", Redact(databaseURL))
 		}
 		return postgres, databaseURL, nil
 	case strings.HasPrefix(databaseURL, "sqlite:"):
@@ -75,14 +77,18 @@ func dsnPath(databaseURL string) string {
 	return strings.TrimPrefix(p, "//")
 }
 
-// Redact hides the password of a database URL, for error messages and logs.
+var (
+	passwordParam = regexp.MustCompile(`(?i)(password=)[^&\s]*`)
+	userInfo      = regexp.MustCompile(`//[^/?#]*@`)
+)
+
+// Redact hides the password of a database URL, for error messages and
+// logs: in the user info, in a password= parameter, or in a key=value
+// connection string.
 func Redact(databaseURL string) string {
-	u, err := url.Parse(databaseURL)
-	if err != nil || u.User == nil {
-		if err != nil && strings.Contains(databaseURL, "@") {
-			return "(unparsable URL)"
-		}
-		return databaseURL
+	s := passwordParam.ReplaceAllString(databaseURL, "${1}xxxxx")
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
 	}
-	return u.Redacted()
+	return userInfo.ReplaceAllString(s, "//xxxxx@")
 }

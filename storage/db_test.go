@@ -40,3 +40,18 @@ func TestOpenSQLiteCreatesFolder(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "sqlite", db.Kind())
 }
+
+func TestRedactHidesPasswords(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://bot:s3cret@db:5432/x":           "postgres://bot:xxxxx@db:5432/x",
+		"postgres://bot@db:1/x?password=s3cret&a=b": "postgres://bot@db:1/x?password=xxxxx&a=b",
+		"postgres://bot:s3c%ret@db/x":               "postgres://xxxxx@db/x",
+		"host=db user=bot password=s3cret":          "host=db user=bot password=xxxxx",
+		"sqlite:data/bot.db":                        "sqlite:data/bot.db",
+	} {
+		require.Equal(t, want, storage.Redact(in), in)
+	}
+	_, err := storage.Open(context.Background(), "postgres://bot:s3c%ret@127.0.0.1:1/x")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3c")
+}

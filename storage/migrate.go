@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -20,7 +21,17 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrations for %s: %w", db.dialect.name, err)
 	}
-	p, err := goose.NewProvider(db.dialect.goose, db.DB.DB, fsys)
+	var opts []goose.ProviderOption
+	if db.dialect.name == postgresName {
+		// Replicas that start together take turns instead of racing to
+		// create the same tables.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return 0, fmt.Errorf("migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.DB.DB, fsys, opts...)
 	if err != nil {
 		return 0, fmt.Errorf("prepare migrations: %w", err)
 	}

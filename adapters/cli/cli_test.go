@@ -217,3 +217,14 @@ func TestInteractiveChatNumbersButtons(t *testing.T) {
 	require.Contains(t, r.stdout, "[1] Start the activation")
 	require.Contains(t, r.stdout, "Have you received both activation e-mails?", "typing 1 pressed the first button")
 }
+
+func TestContentCheckRejectsWaitOutsideButtons(t *testing.T) {
+	pack := run(t, nil, "", "content", "show").stdout
+	broken := strings.Replace(pack, "commands:\n", "commands:\n  justgot: {action: wait, words: {en: [just got it], nl: [net gekregen], fr: [juste recu]}}\n", 1)
+	require.NotEqual(t, pack, broken)
+	file := filepath.Join(t.TempDir(), "pack.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(broken), 0o600))
+	r := run(t, nil, "", "content", "check", file)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stdout, "commands.justgot.action: wait works only on a button")
+}

@@ -15,8 +15,8 @@ const (
 	futureSlack = 5 * time.Minute
 	// maxAge is older than any activation e-mail can be; beyond it the answer
 	// is more likely a misreading than a fact.
-	maxAge      = 60 * day
-	morningHour = 9
+	maxAge   = 60 * day
+	noonHour = 12
 )
 
 // Arrival parses a free-text answer to "when did the e-mail arrive?".
@@ -115,8 +115,10 @@ func lastWeek(ts []token) bool {
 
 func isWeek(t token) bool { return t.is(kUnit) && t.dur == week }
 
-// dayOnly handles answers without a clock time. Only the morning gets a
-// fixed hour; "gisteravond" alone is too vague and the bot should ask again.
+// dayOnly handles answers without a clock time. "Yesterday" alone is the
+// end of yesterday and "this morning" its latest hour (noon, or now if
+// earlier): the latest instant the words allow, since the bot adds the
+// wait to it. "gisteravond" alone is too vague: the bot asks again.
 func dayOnly(now time.Time, d dayRef, p part) (time.Time, bool) {
 	switch {
 	case p == partMorning:
@@ -124,20 +126,16 @@ func dayOnly(now time.Time, d dayRef, p part) (time.Time, bool) {
 	case p != partNone:
 		return time.Time{}, false
 	case d.offset < 0:
-		return now.Add(time.Duration(d.offset) * day), true
+		return clock{}.on(now, d.offset+1), true
 	}
 	return time.Time{}, false // "today" alone says nothing about the hour
 }
 
-// morning is a coarse estimate: 09:00 on the named day, or on the most
-// recent morning that has reached 09:00.
+// morning is the end of the named day's morning, or now while it lasts.
 func morning(now time.Time, d dayRef) time.Time {
-	nine := clock{h: morningHour}
-	if d.offset != 0 {
-		return nine.on(now, d.offset)
+	noon := clock{h: noonHour}.on(now, d.offset)
+	if noon.After(now) {
+		return now
 	}
-	if t := nine.on(now, 0); !now.Before(t) {
-		return t
-	}
-	return nine.on(now, -1)
+	return noon
 }

@@ -76,9 +76,9 @@ func TestArrival(t *testing.T) {
 		{"just now", now},
 		{"Right now!", now},
 		{"a moment ago", now},
-		{"yesterday", ago(24 * hour)},
+		{"yesterday", on(0, 0, 0)}, // the end of yesterday: the latest it can be
 		{"last week", ago(7 * 24 * hour)},
-		{"this morning", on(0, 9, 0)},
+		{"this morning", on(0, 12, 0)}, // the latest morning hour
 		{"10 minutes", ago(10 * minute)},
 		{"2 hours", ago(2 * hour)},
 
@@ -103,12 +103,12 @@ func TestArrival(t *testing.T) {
 		{"zonet", now},
 		{"daarnet binnengekomen", now},
 		{"juist", now},
-		{"gisteren", ago(24 * hour)},
+		{"gisteren", on(0, 0, 0)},
 		{"2 dagen geleden", ago(48 * hour)},
 		{"vorige week", ago(7 * 24 * hour)},
-		{"vanmorgen", on(0, 9, 0)},
-		{"vanochtend", on(0, 9, 0)},
-		{"gisterochtend", on(-1, 9, 0)},
+		{"vanmorgen", on(0, 12, 0)},
+		{"vanochtend", on(0, 12, 0)},
+		{"gisterochtend", on(-1, 12, 0)},
 
 		// French relative
 		{"il y a 10 minutes", ago(10 * minute)},
@@ -130,12 +130,12 @@ func TestArrival(t *testing.T) {
 		{"à l'instant", now},
 		{"A L'INSTANT", now},
 		{"il y a un instant", now},
-		{"hier", ago(24 * hour)},
+		{"hier", on(0, 0, 0)},
 		{"il y a 2 jours", ago(48 * hour)},
 		{"la semaine dernière", ago(7 * 24 * hour)},
 		{"la semaine derniere", ago(7 * 24 * hour)},
-		{"ce matin", on(0, 9, 0)},
-		{"hier matin", on(-1, 9, 0)},
+		{"ce matin", on(0, 12, 0)},
+		{"hier matin", on(-1, 12, 0)},
 
 		// typos
 		{"10 minuts ago", ago(10 * minute)},
@@ -223,12 +223,13 @@ func TestArrival(t *testing.T) {
 	})
 }
 
-func TestArrivalMorningBeforeNine(t *testing.T) {
+// While the morning lasts, "this morning" may mean a minute ago.
+func TestArrivalMorningBeforeNoon(t *testing.T) {
 	loc := brussels(t)
 	now := time.Date(2026, 9, 21, 8, 0, 0, 0, loc)
 	runCases(t, now, loc, []arrivalCase{
-		{"this morning", time.Date(2026, 9, 20, 9, 0, 0, 0, loc)},
-		{"vanochtend", time.Date(2026, 9, 20, 9, 0, 0, 0, loc)},
+		{"this morning", now},
+		{"vanochtend", now},
 		{"9:00", time.Date(2026, 9, 20, 9, 0, 0, 0, loc)},
 		{"07:30", time.Date(2026, 9, 21, 7, 30, 0, 0, loc)},
 	})
@@ -254,7 +255,7 @@ func TestArrivalDST(t *testing.T) {
 	autumn := time.Date(2026, 10, 25, 10, 0, 0, 0, loc) // 09:00 UTC
 	runCases(t, autumn, loc, []arrivalCase{
 		{"yesterday at 10:00", utc(10, 24, 8, 0)}, // 25 real hours earlier
-		{"gisteren", autumn.Add(-24 * time.Hour)},
+		{"gisteren", time.Date(2026, 10, 25, 0, 0, 0, 0, loc)},
 		{"at 01:30", utc(10, 24, 23, 30)}, // still CEST
 		{"at 09:30", utc(10, 25, 8, 30)},
 	})
@@ -335,4 +336,47 @@ func FuzzArrival(f *testing.F) {
 			t.Fatalf("Arrival(%q) = %v, older than 60 days", s, got)
 		}
 	})
+}
+
+// An answer is refused when it is a question, a negation or a comparison.
+func TestAnswer(t *testing.T) {
+	loc := brussels(t)
+	now := time.Date(2026, 9, 21, 15, 0, 0, 0, loc)
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"10 minutes ago", true},
+		{"it came at 14:00", true},
+		{"il y a 2 heures", true},
+		{"why do I have to wait 3 hours?", false},
+		{"what happens if I try before 3 hours", false},
+		{"less than 3 hours", false},
+		{"I still haven't received it after 2 days", false},
+		{"toujours rien depuis 2 jours", false},
+		{"niks gekregen, ik heb me gisteren ingeschreven", false},
+		{"kan ik om 18u activeren", false},
+		{"is it ok to try at 17h?", false},
+		{"minder dan een uur geleden", false},
+	} {
+		if _, ok := Answer(tc.in, now, loc); ok != tc.ok {
+			t.Errorf("Answer(%q) ok = %v, want %v", tc.in, ok, tc.ok)
+		}
+	}
+}
+
+func TestNamesArrival(t *testing.T) {
+	for in, want := range map[string]bool{
+		"actually it came at 11:00":  true,
+		"ik heb hem om 11u gekregen": true,
+		"il est arrivé à 11h":        true,
+		"can I activate at 18:00":    false,
+		"still 2 hours to go":        false,
+		"kan ik om 18u activeren":    false,
+		"je peux essayer à 17h":      false,
+	} {
+		if got := NamesArrival(in); got != want {
+			t.Errorf("NamesArrival(%q) = %v, want %v", in, got, want)
+		}
+	}
 }

@@ -61,6 +61,16 @@ func PostgresURL(t testing.TB) string {
 // the test ends.
 func Open(t testing.TB, name string) Database {
 	t.Helper()
+	d := OpenEmpty(t, name)
+	if _, err := d.DB.Migrate(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatalf("migrate %s: %v", name, err)
+	}
+	return d
+}
+
+// OpenEmpty creates a fresh database of the named kind with no tables.
+func OpenEmpty(t testing.TB, name string) Database {
+	t.Helper()
 	ctx := context.Background()
 	var u string
 	switch name {
@@ -76,9 +86,6 @@ func Open(t testing.TB, name string) Database {
 		t.Fatalf("open %s: %v", name, err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatalf("migrate %s: %v", name, err)
-	}
 	return Database{Name: name, URL: u, DB: db}
 }
 
