@@ -213,6 +213,18 @@ var passwordIntro = regexp.MustCompile(`(?i)\A` +
 	`(?:` + ws + `*[:=])?` +
 	`)` + ws + `*`)
 
+// keyword is passwordIntro's keyword alone.
+const keyword = `(?:pwd|pw|ww|mdp|pass?wo?rd|passwd|(?:wacht|pass?)woord|mot` + sp + `*de` + sp + `*passe)`
+
+// passwordIntroLoose catches phrasings that put a few words between the
+// keyword and the connector ("my password for Toledo is …", "the password
+// I chose is …") or none at all ("password Hunter2!"). Since such phrases
+// also describe passwords ("the password reset link is broken"), what
+// follows them counts only when it looks like a password.
+var passwordIntroLoose = regexp.MustCompile(`(?i)\A` + keyword +
+	`(?:(?:` + ws + `+[\p{L}\p{N}'’-]+){1,3}?` + ws + `+(?:is|was|luidt|est|était|etait|c['’]est)\b(?:` + ws + `*[:=])?)?` +
+	ws + `+`)
+
 // ws also matches the no-break spaces French typography puts before ":";
 // sp additionally allows "mot-de-passe".
 const (
@@ -226,15 +238,21 @@ func passwordSpans(s string) []span {
 		if !mayStartIntro(s, i) {
 			continue
 		}
-		m := passwordIntro.FindStringIndex(s[i:])
-		if m == nil {
+		if m := passwordIntro.FindStringIndex(s[i:]); m != nil {
+			p := i + m[1]
+			if end, ok := secretAt(s, p); ok {
+				out = append(out, span{p, end, Password})
+			}
+			i = p - 1
 			continue
 		}
-		p := i + m[1]
-		if end, ok := secretAt(s, p); ok {
-			out = append(out, span{p, end, Password})
+		if m := passwordIntroLoose.FindStringIndex(s[i:]); m != nil {
+			p := i + m[1]
+			if end, ok := secretAt(s, p); ok && looksLikePassword(strings.Trim(s[p:end], quoteChars)) {
+				out = append(out, span{p, end, Password})
+				i = end - 1
+			}
 		}
-		i = p - 1
 	}
 	return out
 }
@@ -376,4 +394,26 @@ func toSet(words ...string) map[string]struct{} {
 		m[w] = struct{}{}
 	}
 	return m
+}
+
+// looksLikePassword is the stricter test for secrets after a loose
+// phrase: six characters or more, mixing letters with digits or symbols,
+// as password rules demand.
+func looksLikePassword(core string) bool {
+	core = strings.TrimRight(core, ".,!?;:…")
+	if utf8.RuneCountInString(core) < 6 {
+		return false
+	}
+	var letter, digit, symbol bool
+	for _, r := range core {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			symbol = true
+		}
+	}
+	return letter && (digit || symbol)
 }

@@ -329,3 +329,32 @@ func BenchmarkText(b *testing.B) {
 		})
 	}
 }
+
+// Phrasings with words between the keyword and the secret, or none: only
+// password-looking secrets count there.
+func TestLoosePasswordPhrases(t *testing.T) {
+	for in, secret := range map[string]string{
+		"my password for toledo is Hunter2!":        "Hunter2",
+		"the password I chose is Zomer2026":         "Zomer2026",
+		"password Hunter2!":                         "Hunter2",
+		"mijn wachtwoord voor toledo is Geheim#12":  "Geheim#12",
+		"mon mot de passe pour toledo est Soleil77": "Soleil77",
+	} {
+		r := Text(in)
+		if !r.Redacted() || strings.Contains(r.Text, secret) {
+			t.Errorf("Text(%q) = %q, want %q redacted", in, r.Text, secret)
+		}
+	}
+	for _, in := range []string{
+		"the password reset link is broken",
+		"my password for toledo is not working",
+		"password expired yesterday",
+		"mijn wachtwoord voor toledo is vergeten",
+		"password reset please",
+		"le mot de passe de toledo est bloqué",
+	} {
+		if r := Text(in); r.Redacted() {
+			t.Errorf("Text(%q) = %q, want it left alone", in, r.Text)
+		}
+	}
+}
