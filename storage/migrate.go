@@ -25,7 +25,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {
 	if db.dialect.name == postgresName {
 		// Replicas that start together take turns instead of racing to
 		// create the same tables.
-		locker, err := lock.NewPostgresSessionLocker()
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300)) // poll each second, 5 minutes
 		if err != nil {
 			return 0, fmt.Errorf("migration lock: %w", err)
 		}
@@ -36,6 +36,12 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {
 		return 0, fmt.Errorf("prepare migrations: %w", err)
 	}
 	results, err := p.Up(ctx)
+	if err != nil && db.dialect.name == sqliteName {
+		// Two processes on one SQLite file (serve and chat) may both start
+		// the same migration; the loser's transaction rolled back, and a
+		// second look finds the winner's work done.
+		results, err = p.Up(ctx)
+	}
 	if err != nil {
 		return len(results), fmt.Errorf("apply migrations: %w", err)
 	}
