@@ -109,11 +109,23 @@ func (s *step) text(t string) {
 		s.c.Shown = s.c.Node
 		return
 	}
+	if s.c.New && !isQuestion(t) {
+		s.goTo(s.e.pack.Start) // "yo", "hey there": a hello in other words
+		return
+	}
 	if s.c.New {
-		s.goTo(s.e.pack.Start)
+		s.say(IntentFallback, "fallback", nil, nil)
+		s.introduce(true) // the greeting carries the choices
 		return
 	}
 	s.say(IntentFallback, "fallback", nil, append(s.resumeButtons(), s.buttons(s.e.pack.Nodes[s.e.pack.Start])...))
+}
+
+// isQuestion tells a question or request ("where do I park?") from a
+// short hello: a first message the bot cannot answer gets the honest
+// fallback only if it asked something.
+func isQuestion(t string) bool {
+	return strings.Contains(t, "?") || len(flows.Words(t)) >= 3
 }
 
 // command handles "/status", "status", "/language nl" and friends; it
