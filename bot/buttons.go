@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"slices"
+
 	"activation-bot/flows"
 )
 
@@ -11,15 +13,9 @@ func (s *step) press(id string) {
 		return
 	}
 	b, holder, ok := s.e.pack.Button(id)
-	if !ok || (s.e.pack.Nodes[holder].Confirm && s.c.Shown != holder) {
-		// Unknown ids come from old messages or a changed pack; confirmations
-		// count only right after they were asked.
-		s.say(IntentStaleButton, "stale_button", nil, nil)
-		s.goTo(flows.GotoResume)
-		return
-	}
-	if holder != s.c.Shown && s.undoesDone(b, s.e.pack.Nodes[holder]) {
-		// An old button must not reopen an account that is active.
+	if !ok || !s.pressable(id, holder) {
+		// An old keyboard, a changed pack or a made-up id: the question has
+		// passed, so say so and show where the student is.
 		s.say(IntentStaleButton, "stale_button", nil, nil)
 		s.goTo(flows.GotoResume)
 		return
@@ -37,17 +33,26 @@ func (s *step) press(id string) {
 	s.goTo(target)
 }
 
-// undoesDone reports whether pressing b would change an account already done.
-func (s *step) undoesDone(b *flows.Button, holder *flows.Node) bool {
-	for acc, st := range b.Set {
-		if s.c.Account(acc).Status == Done && Status(st) != Done {
-			return true
+// pressable: a button counts while its question is open: it is under the
+// bot's last replies, or it answers the step the student is at (even if
+// a question came in between). Typed words were checked against those
+// already. A confirmation counts only right after it was asked.
+func (s *step) pressable(id, holder string) bool {
+	if s.e.pack.Nodes[holder].Confirm {
+		return s.c.Shown == holder
+	}
+	return s.typed || holder == s.c.Node || slices.Contains(s.c.Offered, id)
+}
+
+// offered lists the ids of the buttons under replies.
+func offered(out []Outbound) []string {
+	var ids []string
+	for _, o := range out {
+		for _, b := range o.Buttons {
+			ids = append(ids, b.ID)
 		}
 	}
-	if b.Action == flows.ActionWait && holder.Account != "" && s.c.Account(holder.Account).Status == Done {
-		return true
-	}
-	return s.accountOfSteps(b.Goto) != nil && s.c.Account(s.accountOfSteps(b.Goto).ID).Status == Done
+	return ids
 }
 
 // endWaitFor ends an account's wait when the student goes to its steps

@@ -114,13 +114,15 @@ func TestLanguageFromHintThenDetectionThenSwitch(t *testing.T) {
 	require.Equal(t, "nl", out[0].Lang, "the language stays until the student switches it")
 	require.Equal(t, "kuleuven", out[0].Account)
 
+	say(t, b, "nl-student", "/language")
 	press(t, b, "nl-student", "lang_en")
 	out = say(t, b, "nl-student", "welk account voor toledo")
 	require.Equal(t, "en", out[0].Lang, "the switch is remembered")
 }
 
 // Two messages of one student at the same instant leave a consistent
-// state: both applied, in some order, and exactly one completes the flow.
+// state: both applied, one after the other, so the second "done" answers
+// the KU Leuven step the first one led to, and exactly one completes.
 func TestConcurrentMessagesOfOneStudent(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		b := setup(t, d.Name)
@@ -131,11 +133,12 @@ func TestConcurrentMessagesOfOneStudent(t *testing.T) {
 			press(t, b, user, "emails_both")
 			var wg sync.WaitGroup
 			results := make([][]bot.Outbound, 2)
-			for j, button := range []string{"odisee_done", "kuleuven_done"} {
+			press(t, b, user, "odisee_ready")
+			for j := range 2 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					results[j] = press(t, b, user, button)
+					results[j] = say(t, b, user, "done")
 				}()
 			}
 			wg.Wait()

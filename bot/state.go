@@ -28,6 +28,9 @@ type Conversation struct {
 	// confirmation buttons are checked against it.
 	Shown string
 	Lang  string
+	// Offered are the ids of the buttons under the bot's last replies: the
+	// only ones that may still be pressed.
+	Offered []string
 	// Accounts holds the progress per account id; a missing entry is NotStarted.
 	Accounts map[string]Progress
 	// New is true on the student's very first message.

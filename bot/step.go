@@ -41,6 +41,7 @@ type step struct {
 	out        []Outbound
 	erase      bool
 	langChosen bool // the student picked a language in this step
+	typed      bool // the button being pressed was typed as words, not pressed
 }
 
 func (s *step) run() {
@@ -51,6 +52,7 @@ func (s *step) run() {
 		if guessed && !s.langChosen {
 			s.c.Lang = ""
 		}
+		s.c.Offered = offered(s.out)
 	}()
 	switch {
 	case len(s.secrets) > 0:
@@ -142,6 +144,7 @@ func (s *step) command(t string) bool {
 	cmd := s.e.pack.Commands[name]
 	if arg != "" {
 		if id := s.argButton(cmd.Reply, arg); id != "" {
+			s.typed = true
 			s.press(id)
 			return true
 		}
@@ -184,6 +187,7 @@ func (s *step) typedLabel(t string) bool {
 		}
 		for _, b := range n.Buttons {
 			if s.labelSays(b, t) {
+				s.typed = true
 				s.press(b.ID)
 				return true
 			}

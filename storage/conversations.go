@@ -154,13 +154,17 @@ type progressRow struct {
 // transaction ends, so a student's messages are stepped one at a time.
 func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, studentID int64) (*bot.Conversation, error) {
 	c := &bot.Conversation{StudentID: studentID, Accounts: map[string]bot.Progress{}}
-	q := `SELECT node, shown, lang FROM conversations WHERE student_id = ?` + s.db.dialect.lock
-	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang)
+	var offered string
+	q := `SELECT node, shown, lang, offered FROM conversations WHERE student_id = ?` + s.db.dialect.lock
+	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &offered)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errGone
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock conversation of student %d: %w", studentID, err)
+	}
+	if offered != "" {
+		c.Offered = strings.Split(offered, ",")
 	}
 	var rows []progressRow
 	q = `SELECT account, status, wait_until FROM account_progress WHERE student_id = ?`
@@ -174,8 +178,8 @@ func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, stude
 }
 
 func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversation, before map[string]bot.Progress, in bot.Inbound, turn bot.Turn, now time.Time) error {
-	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, updated_at = ? WHERE student_id = ?`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, now, c.StudentID); err != nil {
+	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, updated_at = ? WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), now, c.StudentID); err != nil {
 		return fmt.Errorf("save conversation of student %d: %w", c.StudentID, err)
 	}
 	for account, p := range c.Accounts {

@@ -118,7 +118,7 @@ func TestMigrateCommand(t *testing.T) {
 	env := sqliteEnv(t)
 	r := run(t, env, "", "migrate")
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Contains(t, r.stdout, "1 migration(s) applied to the sqlite database")
+	require.Contains(t, r.stdout, "2 migration(s) applied to the sqlite database")
 	r = run(t, env, "", "migrate")
 	require.Contains(t, r.stdout, "0 migration(s) applied")
 }
