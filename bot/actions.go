@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"activation-bot/flows"
+	"activation-bot/flows/when"
 )
 
 // action runs an engine behaviour named by the pack. node is the node whose
@@ -33,7 +34,7 @@ func (s *step) action(name string, node *flows.Node) {
 	default:
 		if lang, ok := strings.CutPrefix(name, flows.ActionLanguage); ok {
 			s.c.Lang, s.langChosen = lang, true
-			s.say(IntentLanguage, "language_set", nil, s.resumeButtons())
+			s.say(IntentLanguage, "language_set", nil, s.mainButtons())
 		}
 	}
 }
@@ -62,6 +63,16 @@ func (s *step) checkWait(node *flows.Node) {
 		s.status()
 		return
 	}
+	if node == nil {
+		if other := s.namedAccount(s.in.Text, acc); other != nil && other.Wait.Duration == 0 {
+			// "I got the KU Leuven mail, can I activate?": that one needs no wait.
+			s.goTo(other.Entry)
+			return
+		}
+		if s.arrivalInQuestion(acc) {
+			return
+		}
+	}
 	vars := map[string]string{"account": s.e.pack.Localize(acc.Name, s.c.Lang)}
 	p := s.c.Account(acc.ID)
 	switch {
@@ -77,6 +88,50 @@ func (s *step) checkWait(node *flows.Node) {
 		s.say(IntentWait, "wait_ask", vars, nil)
 		s.goTo(acc.Entry)
 	}
+}
+
+// arrivalInQuestion answers "I got the Odisee mail at 13:00, when can I
+// activate?" from the time it gives, unless the message names another
+// account's e-mail.
+func (s *step) arrivalInQuestion(acc *flows.Account) bool {
+	t := s.in.Text
+	if !when.NamesArrival(t) || s.namedAccount(t, acc) != nil {
+		return false
+	}
+	at, ok := when.Arrival(t, s.now, s.e.loc)
+	if ok {
+		s.arrived(acc.ID, at)
+	}
+	return ok
+}
+
+// namedAccount returns another account that t names by a word only that
+// account's name has ("leuven" when acc is the Odisee account), or nil.
+func (s *step) namedAccount(t string, acc *flows.Account) *flows.Account {
+	own := map[string]bool{}
+	for _, name := range acc.Name {
+		for _, w := range flows.Words(name) {
+			own[w] = true
+		}
+	}
+	said := map[string]bool{}
+	for _, w := range flows.Words(t) {
+		said[w] = true
+	}
+	for i := range s.e.pack.Accounts {
+		other := &s.e.pack.Accounts[i]
+		if other.ID == acc.ID {
+			continue
+		}
+		for _, name := range other.Name {
+			for _, w := range flows.Words(name) {
+				if said[w] && !own[w] && len(w) > 3 {
+					return other
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // waitedAccount is the node's account, else the first account with a wait

@@ -158,7 +158,10 @@ func (s *step) command(t string) bool {
 	} else {
 		s.action(cmd.Action, nil)
 	}
-	s.introduce(first)
+	// The greeting would bury a reply that asks its own question (/language).
+	if n := s.e.pack.Nodes[cmd.Reply]; n == nil || len(n.Buttons) == 0 {
+		s.introduce(first)
+	}
 	return true
 }
 

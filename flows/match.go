@@ -17,6 +17,8 @@ type Match struct {
 	// Lang is the language of the phrase that matched.
 	Lang  string
 	Score int
+	// Weak is set for small talk ("hi"), which says little about language.
+	Weak bool
 }
 
 // Matcher understands free text: intents and services by phrase, with
@@ -130,7 +132,7 @@ func (m *Matcher) Match(text string) (Match, bool) {
 			top = &weak
 		}
 		if score > top.Score {
-			*top = Match{Intent: e.intent, Service: e.service, Lang: e.lang, Score: score}
+			*top = Match{Intent: e.intent, Service: e.service, Lang: e.lang, Score: score, Weak: e.weak}
 		}
 	}
 	if best.Score == 0 {
@@ -184,7 +186,7 @@ func (m *Matcher) DetectLanguage(text string) string {
 	// The intent understood counts for each language it is phrased in that
 	// way: "authenticator" is English and Dutch alike, "merci" French and
 	// Dutch alike.
-	if best, ok := m.Match(text); ok && best.Intent != IntentService {
+	if best, ok := m.Match(text); ok && best.Intent != IntentService && !best.Weak {
 		words, seen := m.messageWords(text), map[string]bool{}
 		for i := range m.entries {
 			if e := &m.entries[i]; e.intent == best.Intent && !seen[e.lang] && e.score(words) == best.Score {
