@@ -134,8 +134,16 @@ func isSeparator(c byte) bool { return c == '.' || c == '-' || c == ' ' || c == 
 // separator at each group boundary. The grammar has no ambiguity (a
 // separator is never a digit), so no backtracking is needed.
 func parseNationalNumber(s string, i int) (end int, digits [11]byte, ok bool) {
+	return parseDigits(s, i, false)
+}
+
+// parseDigits reads 11 digits from s[i]. Strict reading allows one
+// separator only between the usual groups; loose reading allows one
+// between any two digits ("8507 3003 328"), for numbers a student typed
+// in their own grouping.
+func parseDigits(s string, i int, loose bool) (end int, digits [11]byte, ok bool) {
 	for n := 0; n < len(digits); n++ {
-		if n < len(groupEnds) && groupEnds[n] && i+1 < len(s) && isSeparator(s[i]) && isDigit(s[i+1]) {
+		if n > 0 && (loose || (n < len(groupEnds) && groupEnds[n])) && i+1 < len(s) && isSeparator(s[i]) && isDigit(s[i+1]) {
 			i++
 		}
 		if i >= len(s) || !isDigit(s[i]) {
@@ -177,14 +185,28 @@ func nationalNumberSpans(s string) []span {
 		if !startsNumber(s, i) {
 			continue
 		}
-		end, digits, ok := parseNationalNumber(s, i)
-		if !ok || (end < len(s) && isDigit(s[end])) || !checksumOK(digits) {
+		end, ok := numberAt(s, i, false)
+		if !ok {
+			// Still valid in the checksum's eyes, in a student's own grouping.
+			end, ok = numberAt(s, i, true)
+		}
+		if !ok {
 			continue
 		}
 		out = append(out, span{i, end, NationalNumber})
 		i = end - 1
 	}
 	return out
+}
+
+// numberAt reports a valid national number starting at s[i] that does not
+// run into more digits.
+func numberAt(s string, i int, loose bool) (int, bool) {
+	end, digits, ok := parseDigits(s, i, loose)
+	if !ok || (end < len(s) && isDigit(s[end])) || (end+1 < len(s) && isSeparator(s[end]) && isDigit(s[end+1]) && loose) || !checksumOK(digits) {
+		return 0, false
+	}
+	return end, true
 }
 
 // startsNumber rejects digits inside a longer run, and digits after '+'
@@ -221,8 +243,8 @@ const keyword = `(?:pwd|pw|ww|mdp|pass?wo?rd|passwd|(?:wacht|pass?)woord|mot` + 
 // I chose is …") or none at all ("password Hunter2!"). Since such phrases
 // also describe passwords ("the password reset link is broken"), what
 // follows them counts only when it looks like a password.
-var passwordIntroLoose = regexp.MustCompile(`(?i)\A` + keyword +
-	`(?:(?:` + ws + `+[\p{L}\p{N}'’-]+){1,3}?` + ws + `+(?:is|was|luidt|est|était|etait|c['’]est)\b(?:` + ws + `*[:=])?)?` +
+var passwordIntroLoose = regexp.MustCompile(`(?i)\A(?:` + keyword + `|pass\b)` +
+	`(?:(?:` + ws + `+[\p{L}\p{N}'’-]+){0,3}?` + ws + `+(?:is|was|luidt|est|était|etait|c['’]est)\b(?:` + ws + `*[:=])?)?` +
 	ws + `+`)
 
 // ws also matches the no-break spaces French typography puts before ":";
@@ -287,10 +309,9 @@ func secretAt(s string, p int) (int, bool) {
 	if end, core, ok := quotedAt(s, p); ok {
 		return end, plausibleSecret(core)
 	}
+	// Trailing punctuation goes with the secret: "Zomer2026!" may well
+	// end in "!", and a lost "!" costs the transcript nothing.
 	end := tokenEnd(s, p)
-	if end-p > 1 && strings.IndexByte(".,!?", s[end-1]) >= 0 {
-		end--
-	}
 	return end, plausibleSecret(strings.Trim(s[p:end], quoteChars))
 }
 
