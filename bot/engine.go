@@ -17,6 +17,10 @@ import (
 // polite refusal and only their start is kept in the transcript.
 const MaxInputRunes = 2000
 
+// maxScanBytes is how much of a message is read at all: four bytes for
+// each rune kept, so what is kept was fully scanned for secrets.
+const maxScanBytes = 4 * MaxInputRunes
+
 // Engine turns inbound events into replies, keeping all state in the Store.
 type Engine struct {
 	pack  *flows.Pack
@@ -68,10 +72,16 @@ func NewEngine(cfg Config) (*Engine, error) {
 // to send. A redelivered event returns ErrDuplicate and no replies.
 func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	start := time.Now()
+	// Far more than the longest message kept is never scanned: a runaway
+	// paste must not cost the redaction a second.
+	tooLong := len(in.Text) > maxScanBytes
+	if tooLong {
+		in.Text = in.Text[:maxScanBytes]
+	}
 	in.Text, in.ButtonID = clean(in.Text), e.buttonID(in.ButtonID)
 	found := redact.Text(in.Text)
 	in.Text = found.Text
-	tooLong := utf8.RuneCountInString(in.Text) > MaxInputRunes
+	tooLong = tooLong || utf8.RuneCountInString(in.Text) > MaxInputRunes
 	if tooLong {
 		in.Text = truncate(in.Text, MaxInputRunes) + "…"
 	}
