@@ -35,13 +35,21 @@ func (s *step) press(id string) {
 
 // pressable: a button counts while its question is open: it is under the
 // bot's last replies, or it answers the step the student is at (even if
-// a question came in between). Typed words were checked against those
-// already. A confirmation counts only right after it was asked.
+// a question came in between). The greeting's choices are always open,
+// and so is every button for a student the bot has not spoken to yet (a
+// client's own keyboard, a script). Typed words were checked against
+// open questions already. A confirmation counts only right after it was
+// asked.
 func (s *step) pressable(id, holder string) bool {
-	if s.e.pack.Nodes[holder].Confirm {
+	switch {
+	case s.e.pack.Nodes[holder].Confirm:
 		return s.c.Shown == holder
+	case s.typed, holder == s.c.Node, holder == s.e.pack.Start:
+		return true
+	case s.c.Node == "" && len(s.c.Offered) == 0:
+		return true
 	}
-	return s.typed || holder == s.c.Node || slices.Contains(s.c.Offered, id)
+	return slices.Contains(s.c.Offered, id)
 }
 
 // offered lists the ids of the buttons under replies.

@@ -200,6 +200,48 @@ func (s *step) typedLabel(t string) bool {
 		s.press(flows.ButtonResume)
 		return true
 	}
+	if id := s.saidAmong(t); id != "" {
+		s.typed = true
+		s.press(id)
+		return true
+	}
+	return false
+}
+
+// saidAmong finds the one open button whose label or words the message
+// says among a few other words; none when it says two buttons' words.
+func (s *step) saidAmong(t string) string {
+	found := ""
+	for _, n := range []*flows.Node{s.shown(), s.position()} {
+		if n == nil {
+			continue
+		}
+		for _, b := range n.Buttons {
+			if !s.buttonAmong(b, t) || found == b.ID {
+				continue
+			}
+			if found != "" {
+				return ""
+			}
+			found = b.ID
+		}
+	}
+	return found
+}
+
+func (s *step) buttonAmong(b flows.Button, t string) bool {
+	for _, label := range b.Label {
+		if s.e.match.SaysAmong(t, label) {
+			return true
+		}
+	}
+	for _, words := range b.Words {
+		for _, w := range words {
+			if s.e.match.SaysAmong(t, w) {
+				return true
+			}
+		}
+	}
 	return false
 }
 

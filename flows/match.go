@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -252,6 +253,24 @@ func (m *Matcher) SameWords(text, label string) bool {
 	}
 	for i := range b {
 		if !similar(b[i], a[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// SaysAmong reports whether text says phrase among a few other words:
+// every word of a phrase of two or more words, within a typo, in a message
+// at most three words longer ("'k heb ze alle twee" says "alle twee").
+// Single words are left to SameWords: "yes" inside "yes but it failed"
+// answers nothing.
+func (m *Matcher) SaysAmong(text, phrase string) bool {
+	a, b := m.words_(text), m.words_(phrase)
+	if len(b) < 2 || len(a) > len(b)+3 {
+		return false
+	}
+	for _, t := range b {
+		if !slices.ContainsFunc(a, func(w string) bool { return similar(t, w) }) {
 			return false
 		}
 	}
