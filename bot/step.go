@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -230,40 +231,25 @@ func (s *step) saidAmong(t string) string {
 }
 
 func (s *step) buttonAmong(b flows.Button, t string) bool {
-	for _, label := range b.Label {
-		if s.e.match.SaysAmong(t, label) {
-			return true
-		}
-	}
-	for _, words := range b.Words {
-		for _, w := range words {
-			if s.e.match.SaysAmong(t, w) {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(answers(b), func(a string) bool { return s.e.match.SaysAmong(t, a) })
 }
 
 // labelSays reports whether t is the button's label (in any language) or
 // one of its words ("yes", "gelukt", "c'est fait").
 func (s *step) labelSays(b flows.Button, t string) bool {
-	if s.e.match.SameWords(t, s.e.pack.Localize(b.Label, s.c.Lang)) {
-		return true
-	}
+	return slices.ContainsFunc(answers(b), func(a string) bool { return s.e.match.SameWords(t, a) })
+}
+
+// answers are the texts that say a button: its labels, then its words.
+func answers(b flows.Button) []string {
+	var out []string
 	for _, label := range b.Label {
-		if s.e.match.SameWords(t, label) {
-			return true
-		}
+		out = append(out, label)
 	}
 	for _, words := range b.Words {
-		for _, w := range words {
-			if s.e.match.SameWords(t, w) {
-				return true
-			}
-		}
+		out = append(out, words...)
 	}
-	return false
+	return out
 }
 
 // arrivalText reads "10 minutes ago" or "at 14:00" while the student is
