@@ -43,6 +43,8 @@ type step struct {
 	erase      bool
 	langChosen bool // the student picked a language in this step
 	typed      bool // the button being pressed was typed as words, not pressed
+	said       *flows.Said // the message as read for labels, and its text
+	saidText   string
 }
 
 func (s *step) run() {
@@ -197,7 +199,7 @@ func (s *step) typedLabel(t string) bool {
 			}
 		}
 	}
-	if s.c.Node != "" && s.e.match.SameWords(t, s.e.pack.Message("resume_label", s.c.Lang)) {
+	if s.c.Node != "" && s.e.match.Same(s.read(t), s.e.pack.Message("resume_label", s.c.Lang)) {
 		s.press(flows.ButtonResume)
 		return true
 	}
@@ -231,13 +233,25 @@ func (s *step) saidAmong(t string) string {
 }
 
 func (s *step) buttonAmong(b flows.Button, t string) bool {
-	return slices.ContainsFunc(answers(b), func(a string) bool { return s.e.match.SaysAmong(t, a) })
+	said := s.read(t)
+	return slices.ContainsFunc(answers(b), func(a string) bool { return s.e.match.Among(said, a) })
 }
 
 // labelSays reports whether t is the button's label (in any language) or
 // one of its words ("yes", "gelukt", "c'est fait").
 func (s *step) labelSays(b flows.Button, t string) bool {
-	return slices.ContainsFunc(answers(b), func(a string) bool { return s.e.match.SameWords(t, a) })
+	said := s.read(t)
+	return slices.ContainsFunc(answers(b), func(a string) bool { return s.e.match.Same(said, a) })
+}
+
+// read normalises the message once per step, however many labels it is
+// compared with.
+func (s *step) read(t string) flows.Said {
+	if s.said == nil || s.saidText != t {
+		said := s.e.match.Read(t)
+		s.said, s.saidText = &said, t
+	}
+	return *s.said
 }
 
 // answers are the texts that say a button: its labels, then its words.

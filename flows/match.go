@@ -31,6 +31,9 @@ type Matcher struct {
 	aliases map[string]string
 	detect  map[string]map[string]bool
 	words   map[string]commandWord
+	// labels caches the words of every button label and answer word, which
+	// are compared with each message.
+	labels map[string][]string
 }
 
 type entry struct {
@@ -50,7 +53,8 @@ type commandWord struct {
 
 // NewMatcher compiles the pack's phrases, synonyms and command words.
 func NewMatcher(p *Pack) *Matcher {
-	m := &Matcher{pack: p, aliases: map[string]string{}, detect: map[string]map[string]bool{}, words: map[string]commandWord{}}
+	m := &Matcher{pack: p, aliases: map[string]string{}, detect: map[string]map[string]bool{},
+		words: map[string]commandWord{}, labels: map[string][]string{}}
 	for canon, words := range p.Aliases {
 		for _, w := range words {
 			for _, t := range Words(w) {
@@ -67,6 +71,7 @@ func NewMatcher(p *Pack) *Matcher {
 		s := &p.Services[i]
 		m.addPhrases(IntentService, s, s.Synonyms)
 	}
+	m.cacheLabels()
 	for lang, words := range p.Detect {
 		m.detect[lang] = map[string]bool{}
 		for _, w := range words {
@@ -244,10 +249,48 @@ func (m *Matcher) Command(text string) (name, arg string, slash, ok bool) {
 	return "", "", false, false
 }
 
+func (m *Matcher) cacheLabels() {
+	add := func(s string) { m.labels[s] = m.words_(s) }
+	for _, n := range m.pack.Nodes {
+		if n == nil {
+			continue
+		}
+		for _, b := range n.Buttons {
+			for _, l := range b.Label {
+				add(l)
+			}
+			for _, ws := range b.Words {
+				for _, w := range ws {
+					add(w)
+				}
+			}
+		}
+	}
+	for _, t := range m.pack.Messages["resume_label"] {
+		add(t)
+	}
+}
+
+func (m *Matcher) phraseWords(p string) []string {
+	if w, ok := m.labels[p]; ok {
+		return w
+	}
+	return m.words_(p)
+}
+
+// Said is a message read once, to compare with many labels.
+type Said struct{ words []string }
+
+// Read prepares text for SameWords and SaysAmong.
+func (m *Matcher) Read(text string) Said { return Said{words: m.words_(text)} }
+
 // SameWords reports whether text says label: the same words, each within
 // a typo. It lets a student type a button's label instead of pressing it.
-func (m *Matcher) SameWords(text, label string) bool {
-	a, b := m.words_(text), m.words_(label)
+func (m *Matcher) SameWords(text, label string) bool { return m.Same(m.Read(text), label) }
+
+// Same is SameWords for a message already read.
+func (m *Matcher) Same(said Said, label string) bool {
+	a, b := said.words, m.phraseWords(label)
 	if len(a) == 0 || len(a) != len(b) {
 		return false
 	}
@@ -264,8 +307,11 @@ func (m *Matcher) SameWords(text, label string) bool {
 // at most three words longer ("'k heb ze alle twee" says "alle twee").
 // Single words are left to SameWords: "yes" inside "yes but it failed"
 // answers nothing.
-func (m *Matcher) SaysAmong(text, phrase string) bool {
-	a, b := m.words_(text), m.words_(phrase)
+func (m *Matcher) SaysAmong(text, phrase string) bool { return m.Among(m.Read(text), phrase) }
+
+// Among is SaysAmong for a message already read.
+func (m *Matcher) Among(said Said, phrase string) bool {
+	a, b := said.words, m.phraseWords(phrase)
 	if len(b) < 2 || len(a) > len(b)+3 {
 		return false
 	}
