@@ -30,6 +30,13 @@ func (s *step) press(id string) {
 	if len(justDone) > 0 && target != s.e.pack.Completed {
 		s.accountDone(justDone[0])
 	}
+	if a := s.waitingAt(target); a != nil && s.onlyLeft(a.ID) {
+		// Nothing else to do meanwhile: the checklist says when to come
+		// back, instead of a wait message offering "the other account".
+		s.c.Node = target
+		s.status()
+		return
+	}
 	s.goTo(target)
 }
 
@@ -69,6 +76,16 @@ func (s *step) endWaitFor(target string) {
 	if a := s.accountOfSteps(target); a != nil && s.c.Account(a.ID).Status == Waiting {
 		s.c.SetAccount(a.ID, Progress{Status: NotStarted})
 	}
+}
+
+// onlyLeft reports whether every account but id is done.
+func (s *step) onlyLeft(id string) bool {
+	for _, a := range s.e.pack.Accounts {
+		if a.ID != id && s.c.Account(a.ID).Status != Done {
+			return false
+		}
+	}
+	return true
 }
 
 // accountOfSteps returns the account whose steps node is id.

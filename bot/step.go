@@ -295,7 +295,9 @@ func (s *step) arrivalAccount() (account string, asked bool) {
 		return n.Account, true
 	}
 	if a := s.waitingAt(s.c.Node); a != nil {
-		return a.ID, false
+		// Right after the wait was announced, a time is the exact arrival
+		// the student was invited to give.
+		return a.ID, s.c.Shown == s.c.Node
 	}
 	return "", false
 }

@@ -28,7 +28,7 @@ var doubtWords = set(
 // "il est arrivé"): a time given while waiting counts as a correction only
 // with one of them.
 var arrivalWords = set(
-	"came", "come", "arrived", "arrive", "got", "get", "received", "receive", "sent", "delivered",
+	"came", "arrived", "arrive", "got", "get", "received", "receive", "sent", "delivered",
 	"kwam", "gekomen", "aangekomen", "toegekomen", "binnengekomen", "ontvangen", "gekregen", "kreeg", "verstuurd", "binnen",
 	"arrivee", "recu", "recue", "eu", "envoye", "envoyee",
 )
