@@ -123,6 +123,19 @@ func (s *step) text(t string) {
 		s.introduce(true) // the greeting carries the choices
 		return
 	}
+	s.fallback()
+}
+
+// fallback admits the bot did not understand. The question the student
+// was just asked stays open: its buttons come again, so "Odisee" typed
+// badly at "which one did you receive?" costs one tap, not a restart.
+func (s *step) fallback() {
+	if n := s.shown(); n != nil && len(n.Buttons) > 0 {
+		shown := s.c.Shown
+		s.say(IntentFallback, "fallback", nil, s.buttons(n))
+		s.c.Shown = shown
+		return
+	}
 	s.say(IntentFallback, "fallback", nil, append(s.resumeButtons(), s.buttons(s.e.pack.Nodes[s.e.pack.Start])...))
 }
 
