@@ -41,8 +41,8 @@ type step struct {
 
 	out        []Outbound
 	erase      bool
-	langChosen bool // the student picked a language in this step
-	typed      bool // the button being pressed was typed as words, not pressed
+	langChosen bool        // the student picked a language in this step
+	typed      bool        // the button being pressed was typed as words, not pressed
 	said       *flows.Said // the message as read for labels, and its text
 	saidText   string
 }
