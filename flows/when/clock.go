@@ -24,11 +24,47 @@ const (
 // poisons the whole answer: guessing around a typo could be hours off.
 func findClock(ts []token) (clock, status) {
 	for i := range ts {
+		if c, st := dutchClockAt(ts, i); st != absent {
+			return c, st
+		}
 		if c, st := clockAt(ts, i); st != absent {
 			return c, st
 		}
 	}
 	return clock{}, absent
+}
+
+// wholeHour: "3" or "drie", not "3.5" nor "-3".
+func wholeHour(t token) bool { return t.is(kNum) && t.num.sep == 0 && !t.num.neg }
+
+// dutchClockAt reads the Dutch way of telling the time by the next hour:
+// "half 3" is 2:30, "kwart voor 3" 2:45, "kwart over 2" 2:15.
+func dutchClockAt(ts []token, i int) (clock, status) {
+	t := ts[i]
+	if !t.is(kFrac) {
+		return clock{}, absent
+	}
+	var hour token
+	minutes, before := 0, false
+	switch rel := peek(ts, i+1).raw; {
+	case t.raw == "half" && wholeHour(peek(ts, i+1)):
+		hour, minutes, before = peek(ts, i+1), 30, true
+	case t.raw == "kwart" && (rel == "voor" || rel == "over" || rel == "na") && wholeHour(peek(ts, i+2)):
+		hour, minutes, before = peek(ts, i+2), 15, rel == "voor"
+	default:
+		return clock{}, absent
+	}
+	h, err := strconv.Atoi(hour.num.whole)
+	if err != nil || h < 1 || h > 12 {
+		return clock{}, invalid
+	}
+	if before {
+		h, minutes = (h+11)%12, 60-minutes
+		if h == 0 {
+			h = 12
+		}
+	}
+	return clock{h: h % 12, m: minutes, ambiguous: true}, found
 }
 
 func clockAt(ts []token, i int) (clock, status) {

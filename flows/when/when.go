@@ -15,8 +15,9 @@ const (
 	futureSlack = 5 * time.Minute
 	// maxAge is older than any activation e-mail can be; beyond it the answer
 	// is more likely a misreading than a fact.
-	maxAge   = 60 * day
-	noonHour = 12
+	maxAge      = 60 * day
+	noonHour    = 12
+	eveningHour = 18
 )
 
 // Arrival parses a free-text answer to "when did the e-mail arrive?".
@@ -115,27 +116,35 @@ func lastWeek(ts []token) bool {
 
 func isWeek(t token) bool { return t.is(kUnit) && t.dur == week }
 
-// dayOnly handles answers without a clock time. "Yesterday" alone is the
-// end of yesterday and "this morning" its latest hour (noon, or now if
-// earlier): the latest instant the words allow, since the bot adds the
-// wait to it. "gisteravond" alone is too vague: the bot asks again.
+// dayOnly handles answers without a clock time: the latest instant the
+// words allow, since the bot adds the wait to it. "Yesterday" alone is the
+// end of yesterday; a part of a day ("this morning", "gisteravond", "hier
+// après-midi") is the end of that part, or now while it lasts; a part of
+// today that has not begun yet ("this evening" at 15:00) is no answer.
 func dayOnly(now time.Time, d dayRef, p part) (time.Time, bool) {
-	switch {
-	case p == partMorning:
-		return morning(now, d), true
-	case p != partNone:
-		return time.Time{}, false
-	case d.offset < 0:
-		return clock{}.on(now, d.offset+1), true
+	if p == partNone {
+		if d.offset < 0 {
+			return clock{}.on(now, d.offset+1), true
+		}
+		return time.Time{}, false // "today" alone says nothing about the hour
 	}
-	return time.Time{}, false // "today" alone says nothing about the hour
+	start, end := partSpan(now, d.offset, p)
+	if start.After(now) {
+		return time.Time{}, false
+	}
+	if end.After(now) {
+		return now, true
+	}
+	return end, true
 }
 
-// morning is the end of the named day's morning, or now while it lasts.
-func morning(now time.Time, d dayRef) time.Time {
-	noon := clock{h: noonHour}.on(now, d.offset)
-	if noon.After(now) {
-		return now
+// partSpan is when a part of the day offset days from today begins and ends.
+func partSpan(now time.Time, offset int, p part) (start, end time.Time) {
+	switch p {
+	case partMorning:
+		return clock{}.on(now, offset), clock{h: noonHour}.on(now, offset)
+	case partAfternoon:
+		return clock{h: noonHour}.on(now, offset), clock{h: eveningHour}.on(now, offset)
 	}
-	return noon
+	return clock{h: eveningHour}.on(now, offset), clock{}.on(now, offset+1)
 }

@@ -215,10 +215,10 @@ func TestArrival(t *testing.T) {
 		{"3 months ago", time.Time{}},
 		{"today at 18:00", time.Time{}},
 		{"vandaag", time.Time{}},
-		{"gisteravond", time.Time{}},
+		{"gisteravond", on(0, 0, 0)}, // the end of yesterday evening
 		{"tout à l'heure", time.Time{}},
 		{"een moment", time.Time{}},
-		{"om half drie", time.Time{}},
+		{"om half drie", on(0, 14, 30)}, // Dutch: half past two
 		{"I would like to activate now", time.Time{}},
 	})
 }
@@ -379,4 +379,35 @@ func TestNamesArrival(t *testing.T) {
 			t.Errorf("NamesArrival(%q) = %v, want %v", in, got, want)
 		}
 	}
+}
+
+// Parts of a day are read as their latest instant, or refused when they
+// have not begun.
+func TestArrivalPartsOfDay(t *testing.T) {
+	loc := brussels(t)
+	now := time.Date(2026, 9, 21, 15, 0, 0, 0, loc)
+	runCases(t, now, loc, []arrivalCase{
+		{"yesterday evening", time.Date(2026, 9, 21, 0, 0, 0, 0, loc)},
+		{"hier soir", time.Date(2026, 9, 21, 0, 0, 0, 0, loc)},
+		{"yesterday afternoon", time.Date(2026, 9, 20, 18, 0, 0, 0, loc)},
+		{"this afternoon", now},
+		{"deze namiddag", now},
+		{"cet après-midi", now},
+		{"this evening", time.Time{}},
+		{"vanavond", time.Time{}},
+	})
+}
+
+// Dutch tells the time by the next hour; bare hours read as the afternoon
+// when that has passed.
+func TestArrivalDutchHalfAndQuarter(t *testing.T) {
+	loc := brussels(t)
+	now := time.Date(2026, 9, 21, 15, 0, 0, 0, loc)
+	runCases(t, now, loc, []arrivalCase{
+		{"om half 3", time.Date(2026, 9, 21, 14, 30, 0, 0, loc)},
+		{"kwart voor 3", time.Date(2026, 9, 21, 14, 45, 0, 0, loc)},
+		{"kwart over 2", time.Date(2026, 9, 21, 14, 15, 0, 0, loc)},
+		{"rond half 1", time.Date(2026, 9, 21, 12, 30, 0, 0, loc)},
+		{"een half uur geleden", now.Add(-30 * time.Minute)},
+	})
 }
