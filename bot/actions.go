@@ -34,7 +34,13 @@ func (s *step) action(name string, node *flows.Node) {
 	default:
 		if lang, ok := strings.CutPrefix(name, flows.ActionLanguage); ok {
 			s.c.Lang, s.langChosen = lang, true
-			s.say(IntentLanguage, "language_set", nil, s.mainButtons())
+			if s.c.Node == "" {
+				s.say(IntentLanguage, "language_set", nil, s.mainButtons())
+				return
+			}
+			// Mid-flow, the open question comes again in the new language.
+			s.say(IntentLanguage, "language_set", nil, nil)
+			s.goTo(flows.GotoResume)
 		}
 	}
 }

@@ -69,17 +69,18 @@ func (s *step) run() {
 	}
 }
 
-// chooseLanguage settles the language until it is known: the platform's
-// hint first, then the words of the message. Without either it answers in
-// the pack's default and reports that it only defaulted.
+// chooseLanguage settles the language until it is known: the words of
+// the message when they are clear (a French student on a phone set to
+// Dutch writes French), else the platform's hint. Without either it
+// answers in the pack's default and reports that it only defaulted.
 func (s *step) chooseLanguage() (defaulted bool) {
 	if s.c.Lang != "" && s.e.pack.SupportsLanguage(s.c.Lang) {
 		return false
 	}
 	p := s.e.pack
-	lang := p.LanguageFromLocale(s.in.LocaleHint)
+	lang := s.e.match.DetectLanguage(s.in.Text)
 	if lang == "" {
-		lang = s.e.match.DetectLanguage(s.in.Text)
+		lang = p.LanguageFromLocale(s.in.LocaleHint)
 	}
 	if lang == "" {
 		s.c.Lang = p.DefaultLanguage
