@@ -228,3 +228,16 @@ func TestContentCheckRejectsWaitOutsideButtons(t *testing.T) {
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stdout, "commands.justgot.action: wait works only on a button")
 }
+
+// MIGRATE_ON_START=false leaves the schema alone: on a fresh database the
+// chat then fails clearly instead of creating tables behind the operator's back.
+func TestMigrateOnStartFalse(t *testing.T) {
+	env := sqliteEnv(t)
+	env["MIGRATE_ON_START"] = "false"
+	r := run(t, env, "hi\n", "chat", "--json", "--user", "u1")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "no such table")
+	env["MIGRATE_ON_START"] = "true"
+	r = run(t, env, "hi\n", "chat", "--json", "--user", "u1")
+	require.Equal(t, 0, r.code, r.stderr)
+}
