@@ -4,6 +4,8 @@
 // them; neither imports the other.
 package bot
 
+import "activation-bot/bot/redact"
+
 // Inbound is one event from a student, already parsed by an adapter.
 type Inbound struct {
 	Platform   string // telegram, slack, web, console
@@ -14,6 +16,24 @@ type Inbound struct {
 	ButtonID   string // the button pressed; empty for text
 	LocaleHint string // the platform's idea of the user's language, e.g. "nl-BE"
 	Name       string // display name, for helpdesk context
+
+	// Media names what was sent instead of text ("sticker", "photo",
+	// "edited", ...): the bot reads text only and says so.
+	Media string `json:",omitempty"`
+	// Group is set for a message in a group chat that addresses the bot: it
+	// is pointed to a private chat, and no conversation is stepped.
+	Group bool `json:",omitempty"`
+	// Ack is the platform's receipt for the event, opaque to the core (on
+	// Telegram: the callback query to answer and the keyboard to remove);
+	// it is delivered before the replies.
+	Ack string `json:",omitempty"`
+
+	// Set by the engine's secret guard when the event is accepted.
+	Secrets []redact.Kind `json:",omitempty"` // secrets redacted from Text
+	TooLong bool          `json:",omitempty"` // Text was cut to MaxInputRunes
+	// InboxID is the event's row in the inbox once accepted; replies of an
+	// event from the inbox go to the outbox instead of back to the caller.
+	InboxID int64 `json:"-"`
 }
 
 // Identity is how a person is written in settings, logs and the CLI,
