@@ -13,6 +13,9 @@ import (
 	"activation-bot/flows"
 )
 
+// IntentPrivateOnly answers a student who addressed the bot in a group.
+const IntentPrivateOnly = "private_only"
+
 // MaxInputRunes bounds what one message may hold; longer messages get a
 // polite refusal and only their start is kept in the transcript.
 const MaxInputRunes = 2000
@@ -26,6 +29,7 @@ type Engine struct {
 	pack  *flows.Pack
 	match *flows.Matcher
 	store Store
+	queue Queue
 	clock Clock
 	loc   *time.Location
 	log   *slog.Logger
@@ -36,6 +40,7 @@ type Engine struct {
 type Config struct {
 	Pack     *flows.Pack
 	Store    Store
+	Queue    Queue // where platform events wait; nil for the terminal chat
 	Clock    Clock
 	Location *time.Location
 	Logger   *slog.Logger
@@ -49,7 +54,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if issues := cfg.Pack.Check(); flows.HasErrors(issues) {
 		return nil, fmt.Errorf("new engine: content pack %s has errors (run `activation-bot content check`)", cfg.Pack.Source)
 	}
-	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store,
+	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue,
 		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger}
 	if e.clock == nil {
 		e.clock = SystemClock{}
@@ -67,11 +72,63 @@ func NewEngine(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Handle processes one inbound event: it redacts secrets, steps the
-// student's conversation in one store transaction and returns the replies
-// to send. A redelivered event returns ErrDuplicate and no replies.
+// Handle processes one inbound event at once, as the terminal chat does:
+// it guards the event against secrets, steps the student's conversation in
+// one store transaction and returns the replies to send. A redelivered
+// event returns ErrDuplicate and no replies.
 func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
-	start := time.Now()
+	return e.converse(ctx, e.guard(in))
+}
+
+// Accept guards an event against secrets and stores it in the queue's
+// inbox: once it returns, the event is safe and may be acknowledged to the
+// platform. Dispatcher processes it afterwards.
+func (e *Engine) Accept(ctx context.Context, in Inbound) error {
+	if e.queue == nil {
+		return errors.New("accept event: the engine has no queue")
+	}
+	in = e.guard(in)
+	if err := e.queue.Accept(ctx, in); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			e.log.InfoContext(ctx, "duplicate event dropped", slog.String("identity", in.Identity()), slog.String("event_id", in.EventID))
+		}
+		return fmt.Errorf("accept event %s/%s from %s: %w", in.Platform, in.EventID, in.Identity(), err)
+	}
+	return nil
+}
+
+// Process steps the conversation for an event taken from the inbox; the
+// replies go to the outbox in the same transaction.
+func (e *Engine) Process(ctx context.Context, in Inbound) error {
+	chat := Chat{Platform: in.Platform, ID: in.ChatID}
+	switch in.Media {
+	case MediaBlocked:
+		if err := e.queue.Unreachable(ctx, chat, errors.New("the student blocked the bot")); err != nil {
+			return err
+		}
+		return e.queue.Notify(ctx, chat, in.InboxID, nil)
+	case MediaUnblocked:
+		return e.queue.Notify(ctx, chat, in.InboxID, nil) // accepting it cleared the mark
+	}
+	if in.Group != "" {
+		// Group members are not students of the bot until they write to it
+		// privately: point them there and keep nothing else.
+		lang := e.pack.LanguageFromLocale(in.LocaleHint)
+		if lang == "" {
+			lang = e.pack.DefaultLanguage
+		}
+		s := &step{e: e, c: &Conversation{Lang: lang}}
+		text := s.render(e.pack.Message("private_only", lang), "", map[string]string{"bot": in.Group})
+		msg := Outbound{Text: text, Buttons: []Button{}, Intent: IntentPrivateOnly, Lang: lang}
+		return e.queue.Notify(ctx, chat, in.InboxID, []Outbound{msg})
+	}
+	_, err := e.converse(ctx, in)
+	return err
+}
+
+// guard makes an event safe to store: valid UTF-8, a known button id, no
+// secret a student typed, and a bounded length.
+func (e *Engine) guard(in Inbound) Inbound {
 	// Far more than the longest message kept is never scanned: a runaway
 	// paste must not cost the redaction a second.
 	tooLong := len(in.Text) > maxScanBytes
@@ -79,16 +136,24 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		in.Text = in.Text[:maxScanBytes]
 	}
 	in.Text, in.ButtonID = clean(in.Text), e.buttonID(in.ButtonID)
+	in.Name = clean(in.Name)
 	found := redact.Text(in.Text)
-	in.Text = found.Text
+	in.Text, in.Secrets = found.Text, found.Found
 	tooLong = tooLong || utf8.RuneCountInString(in.Text) > MaxInputRunes
 	if tooLong {
 		in.Text = truncate(in.Text, MaxInputRunes) + "…"
 	}
+	in.TooLong = tooLong
+	return in
+}
+
+// converse steps the conversation of a guarded event.
+func (e *Engine) converse(ctx context.Context, in Inbound) ([]Outbound, error) {
+	start := time.Now()
 	now := e.clock.Now()
 	var turn Turn
 	err := e.store.Converse(ctx, in, func(c *Conversation) (Turn, error) {
-		s := &step{e: e, c: c, in: in, now: now, secrets: found.Found, tooLong: tooLong}
+		s := &step{e: e, c: c, in: in, now: now, secrets: in.Secrets, tooLong: in.TooLong}
 		s.run()
 		turn = Turn{Replies: s.out, Erase: s.erase}
 		return turn, nil
@@ -102,7 +167,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	e.log.DebugContext(ctx, "message handled",
 		slog.String("identity", in.Identity()),
 		slog.Any("intents", intents(turn.Replies)),
-		slog.Int("secrets_redacted", len(found.Found)),
+		slog.Int("secrets_redacted", len(in.Secrets)),
 		slog.Duration("took", time.Since(start)))
 	return turn.Replies, nil
 }

@@ -41,7 +41,7 @@ func intentsOf(out []bot.Outbound) []string {
 func dumpDatabase(t *testing.T, b *testBundle) string {
 	t.Helper()
 	var sb strings.Builder
-	for _, table := range []string{"students", "identities", "conversations", "account_progress", "transcript", "inbox"} {
+	for _, table := range []string{"students", "identities", "conversations", "account_progress", "transcript", "inbox", "outbox", "chats"} {
 		rows, err := b.db.Queryx("SELECT * FROM " + table)
 		require.NoError(t, err)
 		for rows.Next() {
@@ -234,4 +234,96 @@ func TestMessageRacingForget(t *testing.T) {
 			wg.Wait()
 		}
 	})
+}
+
+// conversationRow is what the database keeps of a student's conversation
+// and progress, to compare before and after an event.
+func conversationRow(t *testing.T, b *testBundle) string {
+	t.Helper()
+	var sb strings.Builder
+	rows, err := b.db.Queryx(`SELECT c.node, c.shown, c.lang, c.offered, COALESCE(p.account, ''), COALESCE(p.status, ''), p.wait_until
+		FROM conversations c LEFT JOIN account_progress p ON p.student_id = c.student_id ORDER BY p.account`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		cols, err := rows.SliceScan()
+		require.NoError(t, err)
+		fmt.Fprintln(&sb, cols...)
+	}
+	require.NoError(t, rows.Err())
+	return sb.String()
+}
+
+// A sticker, a photo or an edit changes nothing: the same position, the
+// same open buttons (repeated under the reply), the same progress.
+func TestMediaChangesNothing(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		steps := []func() []bot.Outbound{
+			func() []bot.Outbound { return say(t, b, "s1", "/start") },
+			func() []bot.Outbound { return press(t, b, "s1", "start_activation") },
+			func() []bot.Outbound { return press(t, b, "s1", "emails_both") },
+			func() []bot.Outbound { return press(t, b, "s1", "odisee_recent") },
+			func() []bot.Outbound { return say(t, b, "s1", "which account for toledo") },
+			func() []bot.Outbound { return say(t, b, "s1", "/status") },
+			func() []bot.Outbound { return say(t, b, "s1", "/forget") },
+		}
+		for _, step := range steps {
+			last := step()
+			var open []bot.Button
+			for _, o := range last {
+				open = append(open, o.Buttons...)
+			}
+			before := conversationRow(t, b)
+			for _, media := range []string{"sticker", "photo", bot.MediaEdited} {
+				out, err := b.engine.Handle(context.Background(), bot.Inbound{Platform: "console", UserID: "s1", ChatID: "s1", Media: media})
+				require.NoError(t, err)
+				require.Len(t, out, 1)
+				want := bot.IntentTextOnly
+				if media == bot.MediaEdited {
+					want = bot.IntentEditIgnored
+				}
+				require.Equal(t, want, out[0].Intent)
+				require.Equal(t, open, out[0].Buttons, "the open buttons come again after %s", intentsOf(last))
+				require.Equal(t, before, conversationRow(t, b), "nothing changes after %s", intentsOf(last))
+			}
+		}
+		out := press(t, b, "s1", "forget_no")
+		require.Equal(t, []string{"activation_wait"}, intentsOf(out), "the confirmation stayed open")
+	})
+}
+
+// A sticker as the very first message answers with the greeting's choices,
+// and they work.
+func TestMediaFirst(t *testing.T) {
+	b := setup(t, "sqlite")
+	out, err := b.engine.Handle(context.Background(), bot.Inbound{Platform: "console", UserID: "s1", ChatID: "s1", Media: "sticker", LocaleHint: "fr-BE"})
+	require.NoError(t, err)
+	require.Equal(t, []string{bot.IntentTextOnly}, intentsOf(out))
+	require.Equal(t, "fr", out[0].Lang)
+	require.Equal(t, []string{"start_activation", "ask_question"}, []string{out[0].Buttons[0].ID, out[0].Buttons[1].ID})
+	out = press(t, b, "s1", "start_activation")
+	require.Equal(t, []string{"ask_emails"}, intentsOf(out))
+}
+
+// A deep link's language is kept, and its node becomes the position
+// without touching progress.
+func TestDeepLinkKeepsProgress(t *testing.T) {
+	b := setup(t, "sqlite")
+	say(t, b, "s1", "hi")
+	press(t, b, "s1", "start_activation")
+	press(t, b, "s1", "emails_both")
+	press(t, b, "s1", "odisee_ready")
+	press(t, b, "s1", "odisee_done")
+	out := say(t, b, "s1", "/start NL-KULEUVEN")
+	require.Equal(t, []string{"step_kuleuven"}, intentsOf(out))
+	require.Equal(t, "nl", out[0].Lang)
+	out = say(t, b, "s1", "/start odisee")
+	require.Equal(t, []string{bot.IntentAccountDone, "step_kuleuven"}, intentsOf(out), "a done account is not done again")
+	out = press(t, b, "s1", "odisee_recent")
+	require.Equal(t, bot.IntentStaleButton, out[0].Intent, "a done account cannot be put back to waiting")
+	out = say(t, b, "s1", "/status")
+	require.Contains(t, out[0].Text, "✅ Odisee-account")
+	out = say(t, b, "s1", "which account for toledo")
+	require.Equal(t, "nl", out[0].Lang, "the deep link's language sticks")
 }

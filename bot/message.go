@@ -20,9 +20,10 @@ type Inbound struct {
 	// Media names what was sent instead of text ("sticker", "photo",
 	// "edited", ...): the bot reads text only and says so.
 	Media string `json:",omitempty"`
-	// Group is set for a message in a group chat that addresses the bot: it
-	// is pointed to a private chat, and no conversation is stepped.
-	Group bool `json:",omitempty"`
+	// Group is set for a message in a group chat that addresses the bot:
+	// how to reach the bot privately (on Telegram its @username). The
+	// sender is pointed to a private chat; no conversation is stepped.
+	Group string `json:",omitempty"`
 	// Ack is the platform's receipt for the event, opaque to the core (on
 	// Telegram: the callback query to answer and the keyboard to remove);
 	// it is delivered before the replies.

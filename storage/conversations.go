@@ -49,7 +49,12 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 	}
 	defer tx.Rollback()
 	now := s.now().UTC()
-	if in.EventID != "" {
+	switch {
+	case in.InboxID != 0:
+		if err := markProcessed(ctx, tx, in.InboxID, now); err != nil {
+			return err
+		}
+	case in.EventID != "":
 		if err := s.accept(ctx, tx, in, now); err != nil {
 			return err
 		}
@@ -74,6 +79,14 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		}
 	} else if err := s.save(ctx, tx, conv, before, in, turn, now); err != nil {
 		return err
+	}
+	if in.InboxID != 0 {
+		// An event from the inbox is answered through the outbox, in this
+		// transaction: the replies exist exactly when the new state does.
+		chat := bot.Chat{Platform: in.Platform, ID: in.ChatID}
+		if err := writeOutbox(ctx, tx, chat, in.Ack, turn.Replies, now); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit conversation of student %d: %w", studentID, err)

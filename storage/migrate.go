@@ -49,5 +49,5 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {
 		log.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version),
 			slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
 	}
-	return len(results), nil
+	return len(results), db.migrateJobs(ctx, log)
 }

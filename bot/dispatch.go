@@ -1,0 +1,155 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Dispatcher does a chat's queued work: it processes the chat's inbox in
+// arrival order, then sends its outbox in order, within the platform's
+// rate limits. The job queue runs one Work per chat at a time.
+type Dispatcher struct {
+	engine  *Engine
+	queue   Queue
+	senders map[string]Sender
+	clock   func() time.Time
+	log     *slog.Logger
+}
+
+// NewDispatcher returns a dispatcher sending through one Sender per
+// platform name.
+func NewDispatcher(e *Engine, q Queue, senders map[string]Sender, log *slog.Logger) *Dispatcher {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Dispatcher{engine: e, queue: q, senders: senders, clock: time.Now, log: log}
+}
+
+// Work processes and delivers everything pending for chat. It returns nil
+// when nothing is left, a *RetryAfter when the chat must wait (a 429, a
+// rate-limit slot far away), and another error to be retried with backoff.
+func (d *Dispatcher) Work(ctx context.Context, chat Chat) error {
+	if err := d.processAll(ctx, chat); err != nil {
+		return err
+	}
+	return d.deliverAll(ctx, chat)
+}
+
+func (d *Dispatcher) processAll(ctx context.Context, chat Chat) error {
+	for {
+		in, ok, err := d.queue.NextInbound(ctx, chat)
+		if err != nil || !ok {
+			return err
+		}
+		err = d.engine.Process(ctx, in)
+		if err == nil || errors.Is(err, ErrDuplicate) {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d.log.ErrorContext(ctx, "processing an event failed", slog.String("chat", chat.String()),
+			slog.Int64("inbox_id", in.InboxID), slog.Any("error", err))
+		if ferr := d.queue.FailInbound(ctx, in.InboxID, err); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return err
+	}
+}
+
+func (d *Dispatcher) deliverAll(ctx context.Context, chat Chat) error {
+	sender := d.senders[chat.Platform]
+	for {
+		dl, ok, err := d.queue.NextDelivery(ctx, chat)
+		if err != nil || !ok {
+			return err
+		}
+		if sender == nil {
+			if err := d.queue.Undeliverable(ctx, dl.ID, fmt.Errorf("no sender for platform %q", chat.Platform)); err != nil {
+				return err
+			}
+			continue
+		}
+		if dl.Message != nil {
+			if err := d.awaitSlot(ctx, chat, sender); err != nil {
+				return err
+			}
+		}
+		if err := d.send(ctx, sender, dl); err != nil {
+			return err
+		}
+	}
+}
+
+// send delivers one row and settles it; the error it returns stops the
+// chat's work for now.
+func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error {
+	ref, err := sender.Send(ctx, dl)
+	log := d.log.With(slog.String("chat", dl.Chat.String()), slog.Int64("outbox_id", dl.ID))
+	var later *RetryAfter
+	switch {
+	case err == nil:
+		return d.queue.Delivered(ctx, dl.ID, ref)
+	case errors.As(err, &later):
+		log.WarnContext(ctx, "platform asks to slow down", slog.Duration("retry_after", later.After))
+		return later
+	case errors.Is(err, ErrUnreachable):
+		log.InfoContext(ctx, "chat unreachable; its messages are set aside", slog.Any("reason", err))
+		return d.queue.Unreachable(ctx, dl.Chat, err)
+	case errors.Is(err, ErrRejected):
+		log.ErrorContext(ctx, "platform rejected a message", slog.Any("reason", err))
+		return d.queue.Undeliverable(ctx, dl.ID, err)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case dl.Attempts+1 >= maxSendAttempts:
+		log.ErrorContext(ctx, "giving up on a message", slog.Int("attempts", dl.Attempts+1), slog.Any("error", err))
+		return d.queue.Undeliverable(ctx, dl.ID, err)
+	}
+	log.WarnContext(ctx, "send failed; will retry", slog.Int("attempt", dl.Attempts+1), slog.Any("error", err))
+	if rerr := d.queue.Retry(ctx, dl.ID, err); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
+// awaitSlot takes a send slot under the chat's and the platform's limits,
+// waiting in place for a near one and handing the chat back otherwise.
+func (d *Dispatcher) awaitSlot(ctx context.Context, chat Chat, sender Sender) error {
+	perChat, overall := sender.Limits()
+	for _, l := range []struct {
+		key  string
+		rate Rate
+	}{{chat.String(), perChat}, {chat.Platform, overall}} {
+		if l.rate.Every <= 0 {
+			continue
+		}
+		at, ok, err := d.queue.Reserve(ctx, l.key, l.rate, maxWait)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &RetryAfter{After: at.Sub(d.clock())}
+		}
+		if err := sleep(ctx, at.Sub(d.clock())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,192 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"activation-bot/bot"
+	"activation-bot/storage"
+	"activation-bot/storage/storagetest"
+)
+
+// recordingSender stands in for a platform behind bot.Sender: it records
+// what it is asked to send and fails on cue.
+type recordingSender struct {
+	mu    sync.Mutex
+	sent  map[string][]string // chat -> texts (acks as "ack:<data>")
+	fails []error             // returned by the next calls, in order
+	calls int
+}
+
+func (s *recordingSender) Send(_ context.Context, d bot.Delivery) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if len(s.fails) > 0 {
+		err := s.fails[0]
+		s.fails = s.fails[1:]
+		if err != nil {
+			return "", err
+		}
+	}
+	text := "ack:" + d.Ack
+	if d.Message != nil {
+		text = d.Message.Text
+	}
+	if s.sent == nil {
+		s.sent = map[string][]string{}
+	}
+	s.sent[d.Chat.ID] = append(s.sent[d.Chat.ID], text)
+	return fmt.Sprint(s.calls), nil
+}
+
+func (s *recordingSender) Limits() (bot.Rate, bot.Rate) { return bot.Rate{}, bot.Rate{} }
+
+func (s *recordingSender) texts(chat string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.sent[chat]...)
+}
+
+func (s *recordingSender) failNext(errs ...error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = append(s.fails, errs...)
+}
+
+// queued is an engine whose events go through the inbox, the job queue
+// and the outbox, as on Telegram.
+type queued struct {
+	*testBundle
+	queue  *storage.Queue
+	sender *recordingSender
+}
+
+func setupQueued(t *testing.T, dbName string) *queued {
+	t.Helper()
+	b := setup(t, dbName)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q, err := storage.NewQueue(b.db, quiet)
+	require.NoError(t, err)
+	b.engine, err = bot.NewEngine(bot.Config{Pack: b.pack, Store: storage.NewConversations(b.db), Queue: q,
+		Clock: b.clock, Location: brussels, Logger: quiet})
+	require.NoError(t, err)
+	s := &recordingSender{}
+	d := bot.NewDispatcher(b.engine, q, map[string]bot.Sender{"test": s}, quiet)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, q.Start(ctx, d.Work))
+	t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		require.NoError(t, q.Stop(stop))
+		cancel()
+	})
+	return &queued{testBundle: b, queue: q, sender: s}
+}
+
+func (q *queued) accept(t *testing.T, chat, event, text string) {
+	t.Helper()
+	err := q.engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: event, UserID: chat, ChatID: chat, Text: text})
+	require.NoError(t, err)
+}
+
+// waitTexts waits until chat received at least n messages.
+func (q *queued) waitTexts(t *testing.T, chat string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := q.sender.texts(chat)
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chat %s got %d of %d messages: %q", chat, len(got), n, got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestQueuedEventsAreAnsweredOnceAndInOrder(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := setupQueued(t, d.Name)
+		for i, text := range []string{"hello", "status", "which account for toledo"} {
+			for _, chat := range []string{"a", "b"} {
+				q.accept(t, chat, fmt.Sprintf("%s-%d", chat, i), text)
+			}
+		}
+		err := q.engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: "a-0", UserID: "a", ChatID: "a", Text: "hello"})
+		require.ErrorIs(t, err, bot.ErrDuplicate, "a redelivered event is dropped")
+
+		// The same words through the terminal path give the expected replies.
+		var want []string
+		for _, text := range []string{"hello", "status", "which account for toledo"} {
+			for _, o := range say(t, q.testBundle, "reference", text) {
+				want = append(want, o.Text)
+			}
+		}
+		for _, chat := range []string{"a", "b"} {
+			got := q.waitTexts(t, chat, len(want))
+			require.Equal(t, want, got, "chat %s", chat)
+		}
+		time.Sleep(100 * time.Millisecond) // nothing more may arrive
+		require.Len(t, q.sender.texts("a"), len(want))
+	})
+}
+
+func TestQueuedSendErrors(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := setupQueued(t, d.Name)
+		var hello []string
+		for _, o := range say(t, q.testBundle, "reference", "hello") {
+			hello = append(hello, o.Text)
+		}
+		// 429 then a transient error: the same message goes out once, later.
+		q.sender.failNext(&bot.RetryAfter{After: 20 * time.Millisecond}, errors.New("502 bad gateway"))
+		q.accept(t, "a", "1", "hello")
+		require.Equal(t, hello, q.waitTexts(t, "a", len(hello)))
+
+		// A message the platform rejects is set aside; the next ones go.
+		q.sender.failNext(fmt.Errorf("%w: can't parse entities", bot.ErrRejected))
+		q.accept(t, "c", "2", "hello")
+		q.accept(t, "c", "3", "status")
+		var status []string
+		for _, o := range say(t, q.testBundle, "reference", "status") {
+			status = append(status, o.Text)
+		}
+		want := append(hello[1:], status...)
+		require.Equal(t, want, q.waitTexts(t, "c", len(want)))
+
+		// A blocked chat is marked unreachable and gets nothing more ...
+		q.sender.failNext(fmt.Errorf("%w: bot was blocked by the user", bot.ErrUnreachable))
+		q.accept(t, "b", "4", "hello")
+		require.Eventually(t, func() bool {
+			ok, err := q.queue.Reachable(context.Background(), bot.Chat{Platform: "test", ID: "b"})
+			return err == nil && !ok
+		}, 15*time.Second, 5*time.Millisecond)
+		require.Empty(t, q.sender.texts("b"))
+		// ... until the student writes again.
+		q.accept(t, "b", "5", "hello")
+		q.waitTexts(t, "b", 1)
+		ok, err := q.queue.Reachable(context.Background(), bot.Chat{Platform: "test", ID: "b"})
+		require.NoError(t, err)
+		require.True(t, ok)
+	})
+}
+
+func TestQueuedSecretsNeverStored(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := setupQueued(t, d.Name)
+		q.accept(t, "a", "1", "my password is Zomer2026!")
+		got := q.waitTexts(t, "a", 1)
+		require.NotContains(t, fmt.Sprint(got), "Zomer2026")
+		require.NotContains(t, dumpDatabase(t, q.testBundle), "Zomer2026")
+	})
+}
