@@ -30,14 +30,53 @@ func (s *step) press(id string) {
 	if len(justDone) > 0 && target != s.e.pack.Completed {
 		s.accountDone(justDone[0])
 	}
+	s.enter(target)
+}
+
+// enter moves the student to target. At a wait with nothing else to do
+// meanwhile, the checklist says when to come back, instead of a wait
+// message offering "the other account".
+func (s *step) enter(target string) {
 	if a := s.waitingAt(target); a != nil && s.onlyLeft(a.ID) {
-		// Nothing else to do meanwhile: the checklist says when to come
-		// back, instead of a wait message offering "the other account".
 		s.c.Node = target
 		s.status()
 		return
 	}
 	s.goTo(target)
+}
+
+// jump goes to a deep link's node. A link into an account's steps follows
+// that account's progress, so a link never undoes it: a done account is
+// said to be done and the student goes on with what is left, a running
+// wait is shown instead of the question that would start it again, and
+// a wait that is over leads to the steps.
+func (s *step) jump(target string) {
+	acc := s.accountAt(target)
+	if acc == nil {
+		s.goTo(target)
+		return
+	}
+	switch p := s.c.Account(acc.ID); {
+	case p.Status == Done:
+		s.say(IntentAccountDone, "already_done", map[string]string{"account": s.e.pack.Localize(acc.Name, s.c.Lang)}, nil)
+		s.enter(s.next())
+	case p.Status == Waiting && s.now.Before(p.Until):
+		s.enter(acc.WaitNode)
+	case p.Status == Waiting:
+		s.goTo(acc.Steps)
+	default:
+		s.goTo(target)
+	}
+}
+
+// accountAt returns the account whose entry or steps node is id.
+func (s *step) accountAt(id string) *flows.Account {
+	for i := range s.e.pack.Accounts {
+		if a := &s.e.pack.Accounts[i]; a.Entry == id || a.Steps == id {
+			return a
+		}
+	}
+	return nil
 }
 
 // pressable: a button counts while its question is open: it is under the
@@ -225,6 +264,34 @@ func (s *step) resumeButtons() []Button {
 		return nil
 	}
 	return []Button{{ID: flows.ButtonResume, Label: s.e.pack.Message("resume_label", s.c.Lang)}}
+}
+
+// openButtons are the buttons the student has now: those under the bot's
+// last replies, else the greeting's choices (nothing asked yet) or the
+// step's own buttons, else the way back. All of them are pressable.
+func (s *step) openButtons() []Button {
+	var bs []Button
+	seen := map[string]bool{}
+	for _, id := range s.c.Offered {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if id == flows.ButtonResume {
+			bs = append(bs, s.resumeButtons()...)
+			continue
+		}
+		if b, _, ok := s.e.pack.Button(id); ok {
+			bs = append(bs, Button{ID: b.ID, Label: s.e.pack.Localize(b.Label, s.c.Lang)})
+		}
+	}
+	if len(bs) > 0 {
+		return bs
+	}
+	if n := s.position(); n != nil && len(n.Buttons) > 0 {
+		return s.buttons(n)
+	}
+	return s.mainButtons()
 }
 
 // mainButtons are offered when a message could not be used.

@@ -18,11 +18,14 @@ func (c Chat) String() string { return c.Platform + ":" + c.ID }
 // Delivery is one row of the outbox: a message for a chat, or the
 // acknowledgement of a platform event (Ack), sent in id order per chat.
 type Delivery struct {
-	ID       int64     `json:"-"`
-	Chat     Chat      `json:"-"`
-	Attempts int       `json:"-"`
-	Message  *Outbound `json:"message,omitempty"`
-	Ack      string    `json:"ack,omitempty"`
+	ID       int64 `json:"-"`
+	Chat     Chat  `json:"-"`
+	Attempts int   `json:"-"`
+	// Parts of a long message already confirmed by the platform, which
+	// splits it: a retry sends only the rest.
+	Parts   int       `json:"-"`
+	Message *Outbound `json:"message,omitempty"`
+	Ack     string    `json:"ack,omitempty"`
 }
 
 // Queue is the durable side of messaging: the inbox of accepted events and
@@ -46,6 +49,9 @@ type Queue interface {
 	Delivered(ctx context.Context, id int64, ref string) error
 	// Retry records a failed attempt to send a row that may succeed later.
 	Retry(ctx context.Context, id int64, cause error) error
+	// PartsSent records how many parts of a long message the platform
+	// confirmed, so they are not sent again.
+	PartsSent(ctx context.Context, id int64, parts int) error
 	// Undeliverable marks a row failed for good.
 	Undeliverable(ctx context.Context, id int64, cause error) error
 	// Unreachable marks a chat that refuses messages (the student blocked
@@ -96,6 +102,19 @@ func (e *RetryAfter) Error() string {
 }
 
 func (e *RetryAfter) Unwrap() error { return e.Err }
+
+// PartsSent wraps the error of a send that failed after the platform
+// confirmed the first Parts parts of a long message.
+type PartsSent struct {
+	Parts int
+	Err   error
+}
+
+func (e *PartsSent) Error() string {
+	return fmt.Sprintf("after %d parts sent: %v", e.Parts, e.Err)
+}
+
+func (e *PartsSent) Unwrap() error { return e.Err }
 
 // maxSendAttempts bounds the transient failures of one outbox row: with the
 // job queue's backoff, several hours of a platform being down.

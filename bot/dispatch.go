@@ -89,6 +89,12 @@ func (d *Dispatcher) deliverAll(ctx context.Context, chat Chat) error {
 func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error {
 	ref, err := sender.Send(ctx, dl)
 	log := d.log.With(slog.String("chat", dl.Chat.String()), slog.Int64("outbox_id", dl.ID))
+	var partial *PartsSent
+	if errors.As(err, &partial) {
+		if perr := d.queue.PartsSent(ctx, dl.ID, partial.Parts); perr != nil {
+			return errors.Join(err, perr)
+		}
+	}
 	var later *RetryAfter
 	switch {
 	case err == nil:

@@ -27,7 +27,13 @@ const (
 	IntentNoText         = "no_text"
 	IntentStaleButton    = "stale_button"
 	IntentAccountDone    = "account_done"
+	IntentTextOnly       = "text_only"
+	IntentEditIgnored    = "edited_ignored"
 )
+
+// MediaEdited is Inbound.Media for a message the student edited after
+// sending it.
+const MediaEdited = "edited"
 
 // step is one inbound event being applied to one conversation. It is pure:
 // everything it needs is in its fields, and it only changes c and out.
@@ -41,6 +47,7 @@ type step struct {
 
 	out        []Outbound
 	erase      bool
+	keepOffer  bool        // the buttons the student has stay as they were
 	langChosen bool        // the student picked a language in this step
 	typed      bool        // the button being pressed was typed as words, not pressed
 	said       *flows.Said // the message as read for labels, and its text
@@ -55,13 +62,17 @@ func (s *step) run() {
 		if guessed && !s.langChosen {
 			s.c.Lang = ""
 		}
-		s.c.Offered = offered(s.out)
+		if !s.keepOffer {
+			s.c.Offered = offered(s.out)
+		}
 	}()
 	switch {
 	case len(s.secrets) > 0:
 		// The rest of such a message is not acted on: the warning must not
 		// drown in an answer, and the student can ask again without the secret.
 		s.say(IntentSecretWarning, "secret_warning", nil, s.resumeButtons())
+	case s.in.Media != "":
+		s.media()
 	case s.in.ButtonID != "":
 		s.press(s.in.ButtonID)
 	default:
@@ -78,7 +89,7 @@ func (s *step) chooseLanguage() (defaulted bool) {
 		return false
 	}
 	p := s.e.pack
-	lang := s.e.match.DetectLanguage(s.in.Text)
+	lang := s.e.match.DetectLanguage(s.withoutPayload(s.in.Text))
 	if lang == "" {
 		lang = p.LanguageFromLocale(s.in.LocaleHint)
 	}
@@ -159,6 +170,15 @@ func (s *step) command(t string) bool {
 		return slash
 	}
 	cmd := s.e.pack.Commands[name]
+	if slash && arg != "" && cmd.Action == flows.ActionStart {
+		// "/start PAYLOAD", from a deep link. A payload the pack does not
+		// know is ignored: the student gets what a plain /start gives.
+		if link, ok := s.e.pack.DeepLink(arg); ok {
+			s.deepLink(link)
+			return true
+		}
+		arg = ""
+	}
 	if arg != "" {
 		if id := s.argButton(cmd.Reply, arg); id != "" {
 			s.typed = true
@@ -180,6 +200,51 @@ func (s *step) command(t string) bool {
 		s.introduce(first)
 	}
 	return true
+}
+
+// withoutPayload is t without the payload of a "/start PAYLOAD": a deep
+// link's payload is not the student's words, so it never tells the
+// language (a known language in it sets the language instead).
+func (s *step) withoutPayload(t string) string {
+	name, arg, slash, ok := s.e.match.Command(t)
+	if ok && slash && arg != "" && s.e.pack.Commands[name].Action == flows.ActionStart {
+		return "/" + name
+	}
+	return t
+}
+
+// deepLink follows a valid "/start PAYLOAD": its language is set as if
+// the student had chosen it, and its node is shown as /start shows the
+// greeting; with only a language, it is /start in that language.
+func (s *step) deepLink(link flows.DeepLink) {
+	if link.Lang != "" {
+		s.c.Lang, s.langChosen = link.Lang, true
+	}
+	if link.Node == "" {
+		s.action(flows.ActionStart, nil)
+		return
+	}
+	first := s.c.New
+	s.jump(link.Node)
+	// As after a command: an answer that asks nothing is followed by the
+	// greeting for a student the bot has not met yet.
+	if n := s.e.pack.Nodes[link.Node]; n == nil || len(n.Buttons) == 0 {
+		s.introduce(first)
+	}
+}
+
+// media answers what is not text (a sticker, a photo, an edit): the bot
+// reads text only. Nothing moves: the buttons the student has stay open,
+// and come again under the reply, as the question they answer is still
+// the one asked.
+func (s *step) media() {
+	intent, key := IntentTextOnly, "text_only"
+	if s.in.Media == MediaEdited {
+		intent, key = IntentEditIgnored, "edited_ignored"
+	}
+	shown := s.c.Shown
+	s.say(intent, key, nil, s.openButtons())
+	s.c.Shown, s.keepOffer = shown, true
 }
 
 // argButton finds the button of node that an argument such as "nl" or

@@ -22,8 +22,10 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 //
 // File format: "# " comments; "now RFC3339" moves the clock; "locale xx"
 // sets the platform's language hint; "user ID" switches student; "> text"
-// is typed by the student; ">> id" presses a button. Lines starting with
-// "<" are the bot's replies: they are regenerated, so -update rewrites them.
+// is typed by the student; ">> id" presses a button; ">~ kind" sends
+// something that is not text (Inbound.Media: sticker, photo, edited, ...).
+// Lines starting with "<" are the bot's replies: they are regenerated, so
+// -update rewrites them.
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/transcripts/*.txt")
 	if err != nil || len(files) == 0 {
@@ -79,6 +81,8 @@ func replay(t *testing.T, b *testBundle, script string) string {
 			continue
 		case strings.HasPrefix(line, ">> "):
 			in.ButtonID = strings.TrimPrefix(line, ">> ")
+		case strings.HasPrefix(line, ">~ "):
+			in.Media = strings.TrimPrefix(line, ">~ ")
 		case strings.HasPrefix(line, ">"):
 			in.Text = strings.TrimPrefix(strings.TrimPrefix(line, ">"), " ")
 		default:

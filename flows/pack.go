@@ -71,7 +71,10 @@ type Pack struct {
 	Nodes     map[string]*Node    `yaml:"nodes"`
 	Intents   map[string]*Intent  `yaml:"intents"`
 	Commands  map[string]*Command `yaml:"commands"`
-	Services  []Service           `yaml:"services"`
+	// DeepLinks map a word of a deep link's payload ("/start kuleuven", from
+	// t.me/<bot>?start=kuleuven) to the node it opens.
+	DeepLinks map[string]string `yaml:"deep_links"`
+	Services  []Service         `yaml:"services"`
 	// Messages are the engine's own texts (status lines, fallback, warnings).
 	Messages map[string]Text `yaml:"messages"`
 
@@ -216,3 +219,39 @@ func IsPlaceholder(url string) bool {
 // ButtonResume is the engine's own button that takes the student back to
 // their position in the flow after an answer.
 const ButtonResume = "resume"
+
+// MaxDeepLinkPayload is the longest payload a deep link may carry (Telegram's limit).
+const MaxDeepLinkPayload = 64
+
+// DeepLink is what a deep link's payload asks for: a language, a node, or both.
+type DeepLink struct {
+	Lang string // a pack language, or ""
+	Node string // a node id from DeepLinks, or ""
+}
+
+// DeepLink reads the payload of "/start PAYLOAD": "<lang>", "<link>", or
+// "<lang>-<link>" / "<lang>_<link>", case-insensitive, where link is a key
+// of DeepLinks. Anything else (too long, other characters, a word the pack
+// does not know) is not a deep link: ok is false and the caller ignores it.
+func (p *Pack) DeepLink(payload string) (link DeepLink, ok bool) {
+	if payload == "" || len(payload) > MaxDeepLinkPayload || strings.TrimLeft(payload, payloadChars) != "" {
+		return DeepLink{}, false
+	}
+	pl := strings.ToLower(payload)
+	if p.SupportsLanguage(pl) {
+		return DeepLink{Lang: pl}, true
+	}
+	if node, found := p.DeepLinks[pl]; found {
+		return DeepLink{Node: node}, true
+	}
+	if i := strings.IndexAny(pl, "-_"); i > 0 {
+		lang, name := pl[:i], pl[i+1:]
+		if node, found := p.DeepLinks[name]; found && p.SupportsLanguage(lang) {
+			return DeepLink{Lang: lang, Node: node}, true
+		}
+	}
+	return DeepLink{}, false
+}
+
+// payloadChars are the characters a deep link's payload may hold.
+const payloadChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"

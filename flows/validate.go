@@ -35,6 +35,7 @@ var RequiredMessages = []string{
 	"wait_ask", "can_activate_now", "already_done", "time_on_date", "unknown_command",
 	"empty", "too_long", "no_text", "stale_button", "secret_warning", "language_set",
 	"arrival_not_understood", "resume_label", "link_placeholder", "restarted", "forgotten", "and",
+	"text_only", "edited_ignored", "private_only",
 }
 
 var validStatuses = map[string]bool{"not_started": true, "waiting": true, "done": true, "problem": true}
@@ -45,6 +46,18 @@ var knownPlaceholders = map[string]bool{
 	"until": true, "account": true, "login": true, "service": true, "left": true,
 	"time": true, "date": true, "command": true, "max": true, "link": true,
 }
+
+// messagePlaceholders are placeholders only some messages may use, because
+// only the code that sends them fills them in: {bot}, the bot's
+// @username, is filled in by the adapter that points group chats to a
+// private one.
+var messagePlaceholders = map[string]map[string]bool{
+	"private_only": {"bot": true},
+}
+
+// deepLinkNameRe is what a deep_links key may look like: the payload
+// alphabet, lowercase (payloads are read case-insensitively).
+var deepLinkNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // HasErrors reports whether any issue is an error.
 func HasErrors(issues []Issue) bool {
@@ -66,6 +79,7 @@ func (p *Pack) Check() []Issue {
 	c.nodes()
 	c.intents()
 	c.commands()
+	c.deepLinks()
 	c.services()
 	c.messages()
 	c.links()
@@ -118,14 +132,17 @@ func (c *checker) nodeRef(key, id string) {
 }
 
 // text checks that t has every language and only known placeholders.
-func (c *checker) text(key string, t Text) {
+func (c *checker) text(key string, t Text) { c.textWith(key, t, nil) }
+
+// textWith is text for a text that may also use the extra placeholders.
+func (c *checker) textWith(key string, t Text, extra map[string]bool) {
 	for _, l := range c.p.Languages {
 		s, ok := t[l]
 		if !ok || strings.TrimSpace(s) == "" {
 			c.errorf(key, "missing translation %q", l)
 			continue
 		}
-		c.placeholders(key+"."+l, s)
+		c.placeholders(key+"."+l, s, extra)
 	}
 	for l := range t {
 		if !c.p.SupportsLanguage(l) {
@@ -134,9 +151,9 @@ func (c *checker) text(key string, t Text) {
 	}
 }
 
-func (c *checker) placeholders(key, s string) {
+func (c *checker) placeholders(key, s string, extra map[string]bool) {
 	for _, m := range placeholderRe.FindAllStringSubmatch(s, -1) {
-		if !knownPlaceholders[m[1]] {
+		if !knownPlaceholders[m[1]] && !extra[m[1]] {
 			c.errorf(key, "unknown placeholder {%s}", m[1])
 			continue
 		}
@@ -298,6 +315,29 @@ func (c *checker) commands() {
 	}
 }
 
+// deepLinks checks the deep_links map: each name is a word a payload can
+// carry, alone or after a language, and leads to a node.
+func (c *checker) deepLinks() {
+	longestLang := 0
+	for _, l := range c.p.Languages {
+		longestLang = max(longestLang, len(l))
+	}
+	for _, name := range sortedKeys(c.p.DeepLinks) {
+		key := "deep_links." + name
+		switch {
+		case !deepLinkNameRe.MatchString(name):
+			c.errorf(key, "deep link name %q: use lowercase letters, digits, - and _ only", name)
+		case c.p.SupportsLanguage(name):
+			c.errorf(key, "deep link name %q is a language code: /start %s sets the language", name, name)
+		case c.p.SupportsLanguage(name[:max(strings.IndexAny(name, "-_"), 0)]):
+			c.errorf(key, "deep link name %q starts like a language and a link: /start %s would be read both ways", name, name)
+		case len(name)+longestLang+1 > MaxDeepLinkPayload:
+			c.errorf(key, "deep link name %q is too long: with a language it must fit in %d characters", name, MaxDeepLinkPayload)
+		}
+		c.nodeRef(key, c.p.DeepLinks[name])
+	}
+}
+
 func (c *checker) services() {
 	seen := map[string]bool{}
 	for i, s := range c.p.Services {
@@ -324,7 +364,7 @@ func (c *checker) messages() {
 		}
 	}
 	for _, k := range sortedKeys(c.p.Messages) {
-		c.text("messages."+k, c.p.Messages[k])
+		c.textWith("messages."+k, c.p.Messages[k], messagePlaceholders[k])
 	}
 }
 
@@ -371,9 +411,12 @@ func (c *checker) reachability() {
 			visit(cmd.Reply)
 		}
 	}
+	for _, id := range c.p.DeepLinks {
+		visit(id)
+	}
 	for _, id := range sortedKeys(c.p.Nodes) {
 		if !seen[id] {
-			c.errorf("nodes."+id, "unreachable node: no button, intent, command or account leads to it")
+			c.errorf("nodes."+id, "unreachable node: no button, intent, command, deep link or account leads to it")
 		}
 	}
 }
