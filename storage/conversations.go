@@ -225,8 +225,11 @@ func saveProgress(ctx context.Context, tx *sqlx.Tx, studentID int64, account str
 // and every reply in one statement.
 func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.Inbound, replies []bot.Outbound, now time.Time) error {
 	body := in.Text
-	if in.ButtonID != "" {
+	switch {
+	case in.ButtonID != "":
 		body = "[button] " + in.ButtonID
+	case in.Media != "":
+		body = "[" + in.Media + "]"
 	}
 	rows := make([]string, 0, len(replies)+1)
 	args := make([]any, 0, 5*(len(replies)+1))

@@ -261,8 +261,9 @@ func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, 
 		ID       int64  `db:"id"`
 		Payload  string `db:"payload"`
 		Attempts int    `db:"attempts"`
+		Parts    int    `db:"parts_sent"`
 	}
-	query := `SELECT id, payload, attempts FROM outbox
+	query := `SELECT id, payload, attempts, parts_sent FROM outbox
 		WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1`
 	err := q.db.GetContext(ctx, &row, q.db.Rebind(query), chat.Platform, chat.ID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -279,7 +280,7 @@ func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, 
 		}
 		return q.NextDelivery(ctx, chat)
 	}
-	d.ID, d.Chat, d.Attempts = row.ID, chat, row.Attempts
+	d.ID, d.Chat, d.Attempts, d.Parts = row.ID, chat, row.Attempts, row.Parts
 	return d, true, nil
 }
 
@@ -297,6 +298,14 @@ func (q *Queue) Retry(ctx context.Context, id int64, cause error) error {
 	query := `UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ?`
 	if _, err := q.db.ExecContext(ctx, q.db.Rebind(query), errorText(cause), id); err != nil {
 		return fmt.Errorf("record failed send of reply %d: %w", id, err)
+	}
+	return nil
+}
+
+// PartsSent implements bot.Queue.
+func (q *Queue) PartsSent(ctx context.Context, id int64, parts int) error {
+	if _, err := q.db.ExecContext(ctx, q.db.Rebind(`UPDATE outbox SET parts_sent = ? WHERE id = ?`), parts, id); err != nil {
+		return fmt.Errorf("record parts sent of reply %d: %w", id, err)
 	}
 	return nil
 }

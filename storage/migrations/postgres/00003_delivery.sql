@@ -34,6 +34,7 @@ CREATE TABLE outbox (
     payload     TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL,
     attempts    INTEGER NOT NULL DEFAULT 0,
+    parts_sent  INTEGER NOT NULL DEFAULT 0,
     sent_at     TIMESTAMPTZ,
     failed_at   TIMESTAMPTZ,
     error       TEXT NOT NULL DEFAULT '',

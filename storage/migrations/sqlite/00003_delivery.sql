@@ -42,6 +42,7 @@ CREATE TABLE outbox (
     payload     TEXT NOT NULL,
     created_at  DATETIME NOT NULL,
     attempts    INTEGER NOT NULL DEFAULT 0,
+    parts_sent  INTEGER NOT NULL DEFAULT 0,
     sent_at     DATETIME,
     failed_at   DATETIME,
     error       TEXT NOT NULL DEFAULT '',

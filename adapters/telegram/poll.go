@@ -1,0 +1,154 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Poll reads updates with getUpdates until ctx ends, for development and a
+// single instance. An update is confirmed to Telegram (by asking for the
+// next offset) only once it is in the inbox, so a crash never loses one;
+// the inbox drops those a restart reads twice. The library's own polling
+// is not used: it confirms updates as soon as it has read them.
+func (a *Adapter) Poll(ctx context.Context, acc Acceptor) error {
+	var offset int64
+	backoff := time.Duration(0)
+	for {
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return nil
+		}
+		next, err := a.pollOnce(ctx, acc, offset)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var conflict errConflict
+		var wait errRetryAfter
+		switch {
+		case errors.As(err, &conflict):
+			return fmt.Errorf("telegram long polling stopped: %w", err)
+		case errors.As(err, &wait):
+			backoff = time.Duration(wait)
+		case err != nil:
+			backoff = min(max(2*backoff, time.Second), time.Minute)
+			a.log.WarnContext(ctx, "telegram getUpdates failed", slog.Any("error", err), slog.Duration("retry_in", backoff))
+		default:
+			backoff = 0
+		}
+		offset = next
+	}
+}
+
+type errConflict struct{ description string }
+
+func (e errConflict) Error() string {
+	return "another getUpdates or a webhook uses this token (" + e.description + ")"
+}
+
+type errRetryAfter time.Duration
+
+func (e errRetryAfter) Error() string { return fmt.Sprintf("retry after %s", time.Duration(e)) }
+
+// pollOnce asks for the updates from offset on, stores them, and returns
+// the offset that confirms what was stored.
+func (a *Adapter) pollOnce(ctx context.Context, acc Acceptor, offset int64) (int64, error) {
+	updates, err := a.getUpdates(ctx, offset)
+	if err != nil {
+		return offset, err
+	}
+	for _, raw := range updates {
+		u, err := decodeUpdate(raw)
+		if err != nil {
+			// Not an update at all: nothing to store, and its id is unknown;
+			// the ids of the others still move the offset past it.
+			a.log.ErrorContext(ctx, "telegram sent something that is not an update", slog.Any("error", err))
+			continue
+		}
+		if u.ID < offset {
+			continue
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
+		if err := a.accept(req, acc, u); err != nil {
+			return offset, err // not confirmed: read again next time
+		}
+		offset = u.ID + 1
+	}
+	return offset, nil
+}
+
+type apiResponse struct {
+	OK          bool              `json:"ok"`
+	Result      []json.RawMessage `json:"result"`
+	ErrorCode   int               `json:"error_code"`
+	Description string            `json:"description"`
+	Parameters  struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// getUpdates is one long poll, as a plain JSON request: go-telegram/bot
+// exports no getUpdates, and its decoding would fail on update kinds it
+// does not know.
+func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, error) {
+	body, err := json.Marshal(map[string]any{
+		"offset":          offset,
+		"timeout":         int(a.cfg.PollTimeout / time.Second),
+		"allowed_updates": allowedUpdates,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode getUpdates: %w", err)
+	}
+	url := a.cfg.APIURL + "/bot" + a.cfg.Token + "/getUpdates"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: %s", redactToken(err.Error(), a.cfg.Token))
+	}
+	defer resp.Body.Close()
+	var r apiResponse
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&r); err != nil {
+		return nil, fmt.Errorf("getUpdates: HTTP %d, unreadable answer: %w", resp.StatusCode, err)
+	}
+	switch {
+	case r.OK:
+		return r.Result, nil
+	case r.ErrorCode == http.StatusConflict:
+		return nil, errConflict{r.Description}
+	case r.ErrorCode == http.StatusTooManyRequests:
+		return nil, errRetryAfter(time.Duration(max(r.Parameters.RetryAfter, 1)) * time.Second)
+	}
+	return nil, fmt.Errorf("getUpdates: error %d: %s", r.ErrorCode, r.Description)
+}
+
+// redactToken keeps the bot token, which is in the request path, out of
+// error messages and logs.
+func redactToken(s, token string) string {
+	if token == "" {
+		return s
+	}
+	return string(bytes.ReplaceAll([]byte(s), []byte(token), []byte("***")))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

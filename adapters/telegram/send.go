@@ -1,0 +1,197 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"activation-bot/bot"
+)
+
+// Telegram's limits: a message holds at most 4096 characters (UTF-16 code
+// units, counted after entities are parsed); callback_data at most 64 bytes.
+const (
+	maxMessageUnits  = 4096
+	maxCallbackBytes = 64
+)
+
+// Sender implements bot.Sender over the Bot API.
+type Sender struct {
+	api             *tgbot.Bot
+	perChat, global bot.Rate
+}
+
+var _ bot.Sender = (*Sender)(nil)
+
+// Limits implements bot.Sender.
+func (s *Sender) Limits() (perChat, overall bot.Rate) { return s.perChat, s.global }
+
+// Send implements bot.Sender.
+func (s *Sender) Send(ctx context.Context, d bot.Delivery) (string, error) {
+	chatID, err := strconv.ParseInt(d.Chat.ID, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("%w: chat id %q is not a number", bot.ErrRejected, d.Chat.ID)
+	}
+	if d.Ack != "" {
+		return "", s.acknowledge(ctx, d.Ack)
+	}
+	return s.sendMessage(ctx, chatID, d)
+}
+
+// sendMessage sends one outbox message, split into parts when it is too
+// long; the buttons go under the last part. Parts already confirmed by an
+// earlier attempt are not sent again.
+func (s *Sender) sendMessage(ctx context.Context, chatID int64, d bot.Delivery) (string, error) {
+	parts := split(d.Message.Text, maxMessageUnits)
+	var ref string
+	for i := d.Parts; i < len(parts); i++ {
+		p := &tgbot.SendMessageParams{
+			ChatID:             chatID,
+			Text:               html.EscapeString(parts[i]),
+			ParseMode:          models.ParseModeHTML,
+			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
+		}
+		if i == len(parts)-1 {
+			if kb := keyboard(d.Message.Buttons); kb != nil {
+				p.ReplyMarkup = kb
+			}
+		}
+		m, err := s.api.SendMessage(ctx, p)
+		if err != nil {
+			err = classify(err)
+			if i > d.Parts {
+				err = &bot.PartsSent{Parts: i, Err: err}
+			}
+			return "", err
+		}
+		ref = strconv.Itoa(m.ID)
+	}
+	return ref, nil
+}
+
+// keyboard lays the buttons out one per row: labels are whole phrases.
+// Ids longer than callback_data allows cannot be pressed, so they are left
+// out (content check refuses such ids).
+func keyboard(buttons []bot.Button) *models.InlineKeyboardMarkup {
+	var rows [][]models.InlineKeyboardButton
+	for _, b := range buttons {
+		if len(b.ID) > maxCallbackBytes || b.ID == "" {
+			continue
+		}
+		rows = append(rows, []models.InlineKeyboardButton{{Text: b.Label, CallbackData: b.ID}})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+}
+
+// acknowledge stops the button's spinner, then replaces the pressed
+// message's keyboard by the choice, so an old button cannot be pressed
+// again. Telegram's refusals here (a query too old, a message not modified
+// or deleted) change nothing for the student and are not retried.
+func (s *Sender) acknowledge(ctx context.Context, raw string) error {
+	a, err := decodeAck(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
+	}
+	if a.Query != "" {
+		_, err := s.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: a.Query})
+		if err := ignoreRefusal(err); err != nil {
+			return err
+		}
+	}
+	if a.Message == 0 {
+		return nil
+	}
+	text, choice, _ := strings.Cut(a.Text, "\n\n→ ")
+	if a.Text != "" && units(a.Text) <= maxMessageUnits {
+		_, err = s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+			ChatID:             a.Chat,
+			MessageID:          int(a.Message),
+			Text:               html.EscapeString(text) + "\n\n→ <b>" + html.EscapeString(choice) + "</b>",
+			ParseMode:          models.ParseModeHTML,
+			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
+		})
+	} else {
+		_, err = s.api.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{
+			ChatID: a.Chat, MessageID: int(a.Message),
+		})
+	}
+	return ignoreRefusal(err)
+}
+
+func ignoreRefusal(err error) error {
+	if err == nil || errors.Is(classify(err), bot.ErrRejected) {
+		return nil
+	}
+	return classify(err)
+}
+
+// classify maps the client's errors onto the dispatcher's: Telegram's
+// error_code decides, whatever the HTTP status was.
+func classify(err error) error {
+	var tooMany *tgbot.TooManyRequestsError
+	var migrated *tgbot.MigrateError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooMany):
+		return &bot.RetryAfter{After: time.Duration(max(tooMany.RetryAfter, 1)) * time.Second, Err: err}
+	case errors.Is(err, tgbot.ErrorForbidden):
+		return fmt.Errorf("%w: %v", bot.ErrUnreachable, err)
+	case errors.As(err, &migrated), errors.Is(err, tgbot.ErrorBadRequest):
+		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
+	}
+	return err // 5xx, network, 401/404 from a misconfiguration: retried
+}
+
+// split cuts text into parts of at most limit UTF-16 units, preferring a
+// paragraph break, then a line break, then a space.
+func split(text string, limit int) []string {
+	var parts []string
+	for units(text) > limit {
+		cut := cutPoint(text, limit)
+		parts = append(parts, strings.TrimRight(text[:cut], " \n"))
+		text = strings.TrimLeft(text[cut:], " \n")
+	}
+	return append(parts, text)
+}
+
+// cutPoint returns the byte index at which to cut text so that the first
+// part fits in limit units.
+func cutPoint(text string, limit int) int {
+	fit, n := 0, 0
+	for fit < len(text) {
+		r, size := utf8.DecodeRuneInString(text[fit:])
+		n += utf16.RuneLen(r)
+		if n > limit {
+			break
+		}
+		fit += size
+	}
+	head := text[:fit]
+	for _, sep := range []string{"\n\n", "\n", " "} {
+		if i := strings.LastIndex(head, sep); i > 0 {
+			return i + len(sep)
+		}
+	}
+	return fit
+}
+
+func units(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}

@@ -1,0 +1,71 @@
+package telegram
+
+import (
+	"crypto/subtle"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"activation-bot/bot"
+)
+
+// maxUpdateBytes bounds a webhook body. Updates the bot reads are a few
+// kilobytes; a message of 4096 characters with entities stays far below.
+const maxUpdateBytes = 1 << 20
+
+// WebhookHandler serves WebhookPath: it checks the secret token before
+// reading anything, stores the update's event in the inbox and answers
+// 200; the work follows in the chat's job. go-telegram/bot's own handler
+// is not used: it answers 200 to a wrong secret.
+func (a *Adapter) WebhookHandler(acc Acceptor) http.Handler {
+	secret := []byte(a.cfg.WebhookSecret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		got := []byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
+		if len(secret) == 0 || subtle.ConstantTimeCompare(got, secret) != 1 {
+			a.log.WarnContext(r.Context(), "telegram webhook: wrong or missing secret token", slog.String("remote", r.RemoteAddr))
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		u, err := decodeUpdate(body)
+		if err != nil {
+			http.Error(w, "not a Telegram update", http.StatusBadRequest)
+			return
+		}
+		if err := a.accept(r, acc, u); err != nil {
+			// Telegram delivers the update again later: nothing is lost.
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+func (a *Adapter) accept(r *http.Request, acc Acceptor, u update) error {
+	in, ok := a.reader.inbound(u)
+	if !ok {
+		a.log.DebugContext(r.Context(), "telegram update ignored", slog.Int64("update_id", u.ID))
+		return nil
+	}
+	err := acc.Accept(r.Context(), in)
+	if err != nil && !errors.Is(err, bot.ErrDuplicate) {
+		a.log.ErrorContext(r.Context(), "telegram update not stored", slog.Int64("update_id", u.ID), slog.Any("error", err))
+		return err
+	}
+	return nil
+}
