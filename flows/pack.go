@@ -139,6 +139,9 @@ type Command struct {
 	Reply  string              `yaml:"reply"`
 	Action string              `yaml:"action"`
 	Words  map[string][]string `yaml:"words"`
+	// Menu describes the command in the platforms' command menus (Telegram's
+	// "/" list); commands without it stay out of the menu.
+	Menu Text `yaml:"menu"`
 }
 
 // Service is something a student uses an account for.

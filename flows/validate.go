@@ -212,6 +212,10 @@ func (c *checker) nodes() {
 				c.errorf(bkey+".id", "missing, reserved or duplicate button id %q (also in %s)", b.ID, prev)
 			}
 			buttons[b.ID] = key
+			if len(b.ID) > MaxButtonID {
+				// A Telegram button carries its id as callback_data.
+				c.errorf(bkey+".id", "button id %q is longer than %d bytes", b.ID, MaxButtonID)
+			}
 			c.button(bkey, n, b)
 		}
 	}
@@ -312,8 +316,31 @@ func (c *checker) commands() {
 			continue
 		}
 		c.replyOrAction(key, cmd.Reply, cmd.Action)
+		if cmd.Menu != nil {
+			c.menu(key, name, cmd.Menu)
+		}
 	}
 }
+
+// menu checks a command's entry in the platforms' command menus: Telegram
+// takes names of 1-32 lowercase letters, digits and underscores, and
+// descriptions of 1-256 characters.
+func (c *checker) menu(key, name string, t Text) {
+	if !menuNameRe.MatchString(name) {
+		c.errorf(key, "command %q has a menu entry but its name is not 1-32 lowercase letters, digits or _", name)
+	}
+	c.text(key+".menu", t)
+	for lang, d := range t {
+		if n := len([]rune(d)); n > 256 {
+			c.errorf(key+".menu", "%s description is %d characters; menus take 256", lang, n)
+		}
+	}
+}
+
+var menuNameRe = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// MaxButtonID is the longest button id: Telegram's callback_data limit.
+const MaxButtonID = 64
 
 // deepLinks checks the deep_links map: each name is a word a payload can
 // carry, alone or after a language, and leads to a node.

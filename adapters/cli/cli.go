@@ -95,8 +95,9 @@ func openApp(ctx context.Context, env Env, defaultLevel slog.Level, migrate bool
 	return a, nil
 }
 
-// engine loads and checks the content pack and builds the engine.
-func (a *app) engine(clock bot.Clock) (*bot.Engine, error) {
+// engine loads and checks the content pack and builds the engine; with a
+// queue, platform events go through the inbox and the outbox.
+func (a *app) engine(clock bot.Clock, queue bot.Queue) (*bot.Engine, error) {
 	pack, err := a.cfg.LoadPack()
 	if err != nil {
 		return nil, err
@@ -113,6 +114,7 @@ func (a *app) engine(clock bot.Clock) (*bot.Engine, error) {
 	return bot.NewEngine(bot.Config{
 		Pack:     pack,
 		Store:    storage.NewConversations(a.db),
+		Queue:    queue,
 		Clock:    clock,
 		Location: a.cfg.Location,
 		Logger:   a.log,

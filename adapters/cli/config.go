@@ -6,6 +6,8 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +30,17 @@ type Config struct {
 	ContentFile    string         // CONTENT_FILE
 	LinksFile      string         // LINKS_FILE
 	MigrateOnStart bool           // MIGRATE_ON_START
+	Telegram       TelegramConfig
+}
+
+// TelegramConfig is the TELEGRAM_* variables; the bot runs on Telegram
+// when Token is set.
+type TelegramConfig struct {
+	Token         string // TELEGRAM_BOT_TOKEN
+	APIURL        string // TELEGRAM_API_URL
+	WebhookURL    string // TELEGRAM_WEBHOOK_URL; empty: long polling
+	WebhookSecret string // TELEGRAM_WEBHOOK_SECRET; empty: generated and stored
+	DeleteWebhook bool   // TELEGRAM_DELETE_WEBHOOK
 }
 
 // LoadConfig reads the configuration; an invalid value is an error that
@@ -73,7 +86,44 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.MigrateOnStart = b
 	}
-	return c, nil
+	tg, err := loadTelegram(getenv)
+	c.Telegram = tg
+	return c, err
+}
+
+// webhookSecretRe is what Telegram accepts as a webhook secret token.
+var webhookSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
+	t := TelegramConfig{
+		Token:         strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN")),
+		APIURL:        strings.TrimSpace(getenv("TELEGRAM_API_URL")),
+		WebhookURL:    strings.TrimSpace(getenv("TELEGRAM_WEBHOOK_URL")),
+		WebhookSecret: strings.TrimSpace(getenv("TELEGRAM_WEBHOOK_SECRET")),
+	}
+	if t.Token != "" && !strings.Contains(t.Token, ":") {
+		// Never echo the token: it is a secret.
+		return t, fmt.Errorf("TELEGRAM_BOT_TOKEN: not a bot token (BotFather gives one like 123456:ABC-DEF...)")
+	}
+	for name, v := range map[string]string{"TELEGRAM_API_URL": t.APIURL, "TELEGRAM_WEBHOOK_URL": t.WebhookURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return t, fmt.Errorf("%s: %q is not an http(s) URL such as https://bot.example.org", name, v)
+		}
+	}
+	if t.WebhookSecret != "" && !webhookSecretRe.MatchString(t.WebhookSecret) {
+		return t, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+	}
+	if v := strings.TrimSpace(getenv("TELEGRAM_DELETE_WEBHOOK")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return t, fmt.Errorf("TELEGRAM_DELETE_WEBHOOK: %q is not true or false", v)
+		}
+		t.DeleteWebhook = b
+	}
+	return t, nil
 }
 
 // LoadPack loads the content pack (CONTENT_FILE, else the embedded one) and

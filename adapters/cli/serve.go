@@ -2,25 +2,35 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"activation-bot/adapters/telegram"
 	"activation-bot/adapters/web"
 	"activation-bot/bot"
+	"activation-bot/flows"
+	"activation-bot/storage"
 )
+
+// drainTimeout bounds how long a stopping server finishes in-flight work.
+const drainTimeout = 20 * time.Second
 
 func newServe(env Env) *cobra.Command {
 	var addr string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the bot: migrations, then the HTTP server (/healthz, /readyz)",
+		Short: "Run the bot: migrations, the job queue, Telegram when configured, and the HTTP server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -29,19 +39,154 @@ func newServe(env Env) *cobra.Command {
 				return err
 			}
 			defer a.db.Close()
-			// The engine is built even before adapters use it, so a broken
-			// content pack stops the deploy here rather than at the first student.
-			if _, err := a.engine(bot.SystemClock{}); err != nil {
-				return err
-			}
 			if addr == "" {
 				addr = net.JoinHostPort("", strconv.Itoa(a.cfg.Port))
 			}
-			return serveHTTP(ctx, addr, web.Routes(a.db, a.log), a.log)
+			return a.serve(ctx, addr)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default :PORT)")
 	return cmd
+}
+
+// serve wires the queue, the engine and the platforms, and runs until ctx
+// ends: then it stops taking updates, finishes the work in flight and
+// returns nil.
+func (a *app) serve(ctx context.Context, addr string) error {
+	queue, err := storage.NewQueue(a.db, a.log)
+	if err != nil {
+		return err
+	}
+	// The engine is built before any adapter, so a broken content pack
+	// stops the deploy here rather than at the first student.
+	engine, err := a.engine(bot.SystemClock{}, queue)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", web.Routes(a.db, a.log))
+	senders := map[string]bot.Sender{}
+	tg, err := a.telegram(ctx, engine.Pack())
+	if err != nil {
+		return err
+	}
+	if tg != nil {
+		senders[telegram.Platform] = tg.Sender()
+		if tg.Webhook() {
+			mux.Handle(telegram.WebhookPath, tg.WebhookHandler(engine))
+		}
+	} else {
+		a.log.InfoContext(ctx, "no platform configured: set TELEGRAM_BOT_TOKEN to talk to students on Telegram")
+	}
+	dispatcher := bot.NewDispatcher(engine, queue, senders, a.log)
+	// The queue outlives ctx: on shutdown its running jobs finish first.
+	if err := queue.Start(context.WithoutCancel(ctx), dispatcher.Work); err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		defer cancel()
+		if err := queue.Stop(stopCtx); err != nil {
+			a.log.Error("job queue did not stop cleanly", slog.Any("error", err))
+		}
+		a.log.Info("stopped")
+	}()
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if tg != nil && !tg.Webhook() {
+		go func() {
+			if err := tg.Poll(runCtx, engine); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	err = serveHTTP(runCtx, addr, mux, a.log)
+	if cause := context.Cause(runCtx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}
+
+// telegram builds and sets up the Telegram adapter when a token is set.
+func (a *app) telegram(ctx context.Context, pack *flows.Pack) (*telegram.Adapter, error) {
+	c := a.cfg.Telegram
+	if c.Token == "" {
+		return nil, nil
+	}
+	secret := c.WebhookSecret
+	if c.WebhookURL != "" && secret == "" {
+		// Generated once and stored, so every instance checks the same one.
+		s, err := a.db.Setting(ctx, "telegram_webhook_secret", randomSecret)
+		if err != nil {
+			return nil, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: %w", err)
+		}
+		secret = s
+	}
+	tg, err := telegram.New(telegram.Config{
+		Token:         c.Token,
+		APIURL:        c.APIURL,
+		WebhookURL:    c.WebhookURL,
+		WebhookSecret: secret,
+		DeleteWebhook: c.DeleteWebhook,
+		Logger:        a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := tg.Setup(ctx, commandMenus(pack)); err != nil {
+		return nil, err
+	}
+	mode := "long polling"
+	if tg.Webhook() {
+		mode = "webhook"
+	}
+	a.log.InfoContext(ctx, "on Telegram", slog.String("bot", "@"+tg.Username()), slog.String("mode", mode))
+	return tg, nil
+}
+
+func randomSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// menuOrder puts the commands a student needs first; others follow by name.
+var menuOrder = []string{"start", "help", "status", "language", "restart", "stop", "forget"}
+
+// commandMenus returns the command menu per language from the pack; the
+// default language's menu also serves languages the pack lacks ("").
+func commandMenus(p *flows.Pack) map[string][]telegram.Command {
+	var names []string
+	for name, cmd := range p.Commands {
+		if cmd != nil && len(cmd.Menu) > 0 {
+			names = append(names, name)
+		}
+	}
+	rank := func(n string) int {
+		if i := slices.Index(menuOrder, n); i >= 0 {
+			return i
+		}
+		return len(menuOrder)
+	}
+	slices.SortFunc(names, func(x, y string) int {
+		if d := rank(x) - rank(y); d != 0 {
+			return d
+		}
+		return strings.Compare(x, y)
+	})
+	menus := map[string][]telegram.Command{}
+	for _, lang := range append([]string{""}, p.Languages...) {
+		l := lang
+		if l == "" {
+			l = p.DefaultLanguage
+		}
+		for _, n := range names {
+			menus[lang] = append(menus[lang], telegram.Command{Name: n, Description: p.Localize(p.Commands[n].Menu, l)})
+		}
+	}
+	return menus
 }
 
 // serveHTTP serves until ctx is done, then drains in-flight requests.
@@ -67,8 +212,8 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logge
 		return fmt.Errorf("serve http: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	log.Info("shutting down: no new updates; finishing the work in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down http: %w", err)

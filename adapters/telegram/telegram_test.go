@@ -1,0 +1,364 @@
+package telegram_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"activation-bot/adapters/telegram/telegramtest"
+	"activation-bot/bot"
+)
+
+// A whole activation on Telegram, by button presses only.
+func TestActivationByButtons(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		const ann = 4242
+		require.Equal(t, http.StatusOK, h.post(h.text(ann, "/start")))
+		sent := h.waitSends(ann, 1)
+		for _, id := range []string{"start_activation", "emails_both", "odisee_ready", "odisee_done", "kuleuven_done"} {
+			last := sent[len(sent)-1]
+			require.Contains(t, buttons(t, last), id, "the last message offers %s", id)
+			before := len(sent)
+			require.Equal(t, http.StatusOK, h.post(h.press(ann, last, id)))
+			sent = h.waitSends(ann, before+1)
+			h.settle()
+			sent = h.sendsTo(ann)
+		}
+		last := sent[len(sent)-1].Fields["text"]
+		require.Contains(t, last, "Your accounts have been activated")
+
+		var states []string
+		query := h.db.DB.Rebind(`SELECT p.status FROM account_progress p JOIN identities i ON i.student_id = p.student_id
+			WHERE i.platform = 'telegram' AND i.platform_user_id = ?`)
+		require.NoError(t, h.db.DB.Select(&states, query, fmt.Sprint(ann)))
+		require.Equal(t, []string{"done", "done"}, states)
+
+		// Every press was acknowledged: the spinner stopped, and the pressed
+		// message's keyboard gave way to the choice.
+		require.Len(t, h.fake.Calls("answerCallbackQuery"), 5)
+		edits := h.fake.Calls("editMessageText")
+		require.Len(t, edits, 5)
+		for _, e := range edits {
+			require.Empty(t, e.Fields["reply_markup"], "the edit removes the keyboard")
+			require.Contains(t, e.Fields["text"], "→ <b>")
+		}
+	})
+}
+
+func TestWebhookRefusesWrongSecret(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		body := mustJSON(t, h.text(7, "hello"))
+		require.Equal(t, http.StatusUnauthorized, h.postRaw(body, ""))
+		require.Equal(t, http.StatusUnauthorized, h.postRaw(body, "wrong"))
+		require.Equal(t, http.StatusUnauthorized, h.postRaw(body, secret+"x"))
+		h.settle()
+		var n int
+		require.NoError(t, h.db.DB.Get(&n, `SELECT COUNT(*) FROM inbox`))
+		require.Zero(t, n, "a refused update leaves no trace")
+		require.Empty(t, h.fake.Calls("sendMessage"))
+	})
+}
+
+func TestDuplicateUpdateGetsOneReply(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		u := h.text(8, "which account for toledo")
+		require.Equal(t, http.StatusOK, h.post(u))
+		require.Equal(t, http.StatusOK, h.post(u), "a redelivery is acknowledged")
+		want := h.reference("which account for toledo")
+		h.waitSends(8, len(want))
+		h.settle()
+		require.Len(t, h.sendsTo(8), len(want))
+	})
+}
+
+func TestTooManyRequestsThenSuccess(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		h.fake.Fail("sendMessage", http.StatusTooManyRequests, "", 1)
+		require.Equal(t, http.StatusOK, h.post(h.text(9, "which account for toledo")))
+		want := h.reference("which account for toledo")
+		sent := h.waitSends(9, len(want))
+		h.settle()
+		require.Len(t, h.sendsTo(9), len(want), "each message arrives exactly once")
+		calls := h.fake.Calls("sendMessage")
+		require.Len(t, calls, len(want)+1)
+		require.GreaterOrEqual(t, calls[1].At.Sub(calls[0].At), time.Second, "retry_after is honoured")
+		require.Contains(t, sent[0].Fields["text"], "Toledo")
+	})
+}
+
+func TestServerErrorsAreRetried(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		h.fake.Fail("sendMessage", http.StatusInternalServerError, "", 0)
+		h.fake.Fail("sendMessage", http.StatusBadGateway, "", 0)
+		require.Equal(t, http.StatusOK, h.post(h.text(10, "which account for toledo")))
+		want := h.reference("which account for toledo")
+		h.waitSends(10, len(want))
+		h.settle()
+		require.Len(t, h.sendsTo(10), len(want))
+		require.Len(t, h.fake.Calls("sendMessage"), len(want)+2)
+	})
+}
+
+func TestBadRequestIsNotRetried(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		h.fake.Fail("sendMessage", http.StatusBadRequest, "Bad Request: chat not found", 0)
+		require.Equal(t, http.StatusOK, h.post(h.text(11, "which account for toledo")))
+		want := h.reference("which account for toledo")
+		h.waitSends(11, len(want)-1)
+		h.settle()
+		require.Len(t, h.fake.Calls("sendMessage"), len(want), "the refused message is not retried; the next goes")
+		var reason string
+		require.NoError(t, h.db.DB.Get(&reason, `SELECT error FROM outbox WHERE failed_at IS NOT NULL`))
+		require.Contains(t, reason, "chat not found", "the reason is kept")
+	})
+}
+
+func TestBlockedStudentIsUnreachableUntilTheyWriteAgain(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		h.fake.Fail("sendMessage", http.StatusForbidden, "", 0)
+		require.Equal(t, http.StatusOK, h.post(h.text(12, "hello")))
+		h.settle()
+		chat := bot.Chat{Platform: "telegram", ID: "12"}
+		ok, err := h.queue.Reachable(context.Background(), chat)
+		require.NoError(t, err)
+		require.False(t, ok, "a 403 marks the student unreachable")
+		require.Len(t, h.fake.Calls("sendMessage"), 1, "and is not retried")
+
+		// Unblocking (Telegram says so) and writing again make them reachable.
+		require.Equal(t, http.StatusOK, h.post(map[string]any{"update_id": h.nextID.Add(1), "my_chat_member": map[string]any{
+			"chat": map[string]any{"id": 12, "type": "private"}, "from": map[string]any{"id": 12, "is_bot": false},
+			"date": 1, "old_chat_member": map[string]any{"status": "kicked", "user": map[string]any{"id": 1, "is_bot": true}},
+			"new_chat_member": map[string]any{"status": "member", "user": map[string]any{"id": 1, "is_bot": true}}}}))
+		require.Equal(t, http.StatusOK, h.post(h.text(12, "hello again")))
+		h.waitSends(12, 1)
+		ok, err = h.queue.Reachable(context.Background(), chat)
+		require.NoError(t, err)
+		require.True(t, ok)
+
+		// Blocking the bot, as Telegram reports it, marks them again.
+		require.Equal(t, http.StatusOK, h.post(map[string]any{"update_id": h.nextID.Add(1), "my_chat_member": map[string]any{
+			"chat": map[string]any{"id": 12, "type": "private"}, "from": map[string]any{"id": 12, "is_bot": false},
+			"date": 2, "old_chat_member": map[string]any{"status": "member", "user": map[string]any{"id": 1, "is_bot": true}},
+			"new_chat_member": map[string]any{"status": "kicked", "until_date": 0, "user": map[string]any{"id": 1, "is_bot": true}}}}))
+		h.settle()
+		ok, err = h.queue.Reachable(context.Background(), chat)
+		require.NoError(t, err)
+		require.False(t, ok)
+	})
+}
+
+// An instance that stored the reply and died before sending it: the next
+// instance sends it, once.
+func TestRestartBetweenCommitAndSend(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		crashed := newHarness(t, dbName, options{noQueue: true})
+		require.Equal(t, http.StatusOK, crashed.post(crashed.text(13, "which account for toledo")))
+		// Process the event as the crashed instance did: the reply is
+		// committed to the outbox, never sent.
+		in, ok, err := crashed.queue.NextInbound(context.Background(), bot.Chat{Platform: "telegram", ID: "13"})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, crashed.engine.Process(context.Background(), in))
+		require.Empty(t, crashed.fake.Calls("sendMessage"))
+
+		restarted := newHarness(t, dbName, options{db: &crashed.db, fake: crashed.fake})
+		want := restarted.reference("which account for toledo")
+		restarted.waitSends(13, len(want))
+		restarted.settle()
+		require.Len(t, restarted.sendsTo(13), len(want), "sent once")
+	})
+}
+
+func TestRepliesToOneChatArriveInOrder(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		words := []string{"status", "which account for toledo", "help", "which account for my mailbox", "status"}
+		for _, w := range words {
+			require.Equal(t, http.StatusOK, h.post(h.text(14, w)))
+		}
+		want := h.reference(words...)
+		sent := h.waitSends(14, len(want))
+		h.settle()
+		var got []string
+		for _, c := range h.sendsTo(14) {
+			got = append(got, c.Fields["text"])
+		}
+		require.Len(t, sent, len(want))
+		require.Equal(t, escapeAll(want), got)
+	})
+}
+
+func escapeAll(texts []string) []string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+	out := make([]string, len(texts))
+	for i, s := range texts {
+		out[i] = r.Replace(s)
+	}
+	return out
+}
+
+func TestOldButtonGetsTheCurrentStep(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		require.Equal(t, http.StatusOK, h.post(h.text(15, "/start")))
+		var whenArrived telegramtest.Call
+		for _, id := range []string{"start_activation", "emails_both", "odisee_ready"} {
+			sent := h.waitSends(15, 1)
+			h.settle()
+			sent = h.sendsTo(15)
+			last := sent[len(sent)-1]
+			if id == "odisee_ready" {
+				whenArrived = last
+			}
+			require.Equal(t, http.StatusOK, h.post(h.press(15, last, id)))
+		}
+		h.settle()
+		n := len(h.sendsTo(15))
+		// A button of a question already answered, from a keyboard that a
+		// slow edit left in place.
+		require.Contains(t, buttons(t, whenArrived), "odisee_recent")
+		require.Equal(t, http.StatusOK, h.post(h.press(15, whenArrived, "odisee_recent")))
+		sent := h.waitSends(15, n+1)
+		require.Contains(t, sent[n].Fields["text"], "no longer active", "a stale press is told so")
+		h.settle()
+		require.Len(t, h.fake.Calls("answerCallbackQuery"), 4, "and its spinner stops too")
+	})
+}
+
+func TestMediaAndGroups(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		sticker := h.text(16, "")
+		msg := sticker["message"].(map[string]any)
+		delete(msg, "text")
+		msg["sticker"] = map[string]any{"file_id": "x", "file_unique_id": "y", "type": "regular", "width": 1, "height": 1, "is_animated": false, "is_video": false}
+		require.Equal(t, http.StatusOK, h.post(sticker))
+		sent := h.waitSends(16, 1)
+		require.Contains(t, sent[0].Fields["text"], "text")
+		require.NotEmpty(t, buttons(t, sent[0]), "the reply keeps the student's choices")
+
+		group := map[string]any{"update_id": h.nextID.Add(1), "message": map[string]any{
+			"message_id": 1, "date": 1, "text": "@test_bot help",
+			"entities": []map[string]any{{"type": "mention", "offset": 0, "length": 9}},
+			"from":     map[string]any{"id": 17, "is_bot": false, "first_name": "Bo", "language_code": "nl"},
+			"chat":     map[string]any{"id": -100, "type": "supergroup", "title": "Odisee"}}}
+		require.Equal(t, http.StatusOK, h.post(group))
+		chatter := map[string]any{"update_id": h.nextID.Add(1), "message": map[string]any{
+			"message_id": 2, "date": 1, "text": "anyone activated already?",
+			"from": map[string]any{"id": 18, "is_bot": false, "first_name": "Cy"},
+			"chat": map[string]any{"id": -100, "type": "supergroup", "title": "Odisee"}}}
+		require.Equal(t, http.StatusOK, h.post(chatter))
+		pointed := h.waitSends(-100, 1)
+		h.settle()
+		require.Len(t, h.sendsTo(-100), 1, "chatter not addressed to the bot gets nothing")
+		require.Contains(t, pointed[0].Fields["text"], "@test_bot")
+		require.Empty(t, buttons(t, pointed[0]))
+		var students int
+		require.NoError(t, h.db.DB.Get(&students, `SELECT COUNT(*) FROM identities WHERE platform_user_id IN ('17', '18')`))
+		require.Zero(t, students, "group members are not made students")
+	})
+}
+
+// Updates the bot does not read are acknowledged, so Telegram does not
+// retry them, and change nothing.
+func TestIgnoredUpdatesGet200(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		for _, body := range []string{
+			`{"update_id":1,"channel_post":{"message_id":1,"date":1,"chat":{"id":-5,"type":"channel"},"text":"news"}}`,
+			`{"update_id":2,"inline_query":{"id":"q","from":{"id":1,"is_bot":false,"first_name":"A"},"query":"x","offset":""}}`,
+			`{"update_id":3,"my_chat_member":{"chat":{"id":5,"type":"private"},"from":{"id":5,"is_bot":false},"date":1,"new_chat_member":{"status":"a_status_from_2030"}}}`,
+			`{"update_id":4,"message_reaction":{"chat":{"id":5,"type":"private"},"message_id":1,"date":1,"old_reaction":[],"new_reaction":[{"type":"a_reaction_from_2030"}]}}`,
+			`{"update_id":5,"message":{"message_id":1,"date":1,"chat":{"id":5,"type":"private"},"from":{"id":5,"is_bot":false},"pinned_message":{"message_id":1,"date":0,"chat":{"id":5,"type":"private"}}}}`,
+			`{"update_id":6,"some_update_kind_from_2030":{"x":1}}`,
+		} {
+			require.Equal(t, http.StatusOK, h.postRaw([]byte(body), secret), body)
+		}
+		for _, body := range []string{`not json`, `{"message":{}}`, `[]`, `{"update_id":"7"}`} {
+			require.Equal(t, http.StatusBadRequest, h.postRaw([]byte(body), secret), body)
+		}
+		h.settle()
+		require.Empty(t, h.fake.Calls("sendMessage"))
+	})
+}
+
+func TestLongPolling(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{polling: true})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- h.adapter.Poll(ctx, h.engine) }()
+		h.fake.PushUpdate(h.text(19, "which account for toledo"))
+		h.fake.PushUpdate(h.text(19, "status"))
+		h.waitSends(19, 2)
+		cancel()
+		require.NoError(t, <-done)
+		// An update is confirmed only by the poll after it was stored.
+		var offsets []int64
+		for _, c := range h.fake.Calls("getUpdates") {
+			offsets = append(offsets, c.Int("offset"))
+		}
+		require.True(t, slices.IsSorted(offsets), "offsets only grow: %v", offsets)
+		require.Equal(t, h.nextID.Load()+1, offsets[len(offsets)-1])
+	})
+}
+
+func TestPollingRefusesToStealAWebhook(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	// h registered a webhook on the fake; a polling instance must not take over.
+	url, _ := h.fake.WebhookInfo()
+	require.NotEmpty(t, url)
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%v", r)
+			}
+		}()
+		tb := &fatalRecorder{TB: t}
+		newHarness(tb, "sqlite", options{polling: true, fake: h.fake})
+		return tb.err
+	}()
+	require.ErrorContains(t, err, "TELEGRAM_DELETE_WEBHOOK=true")
+	newHarness(t, "sqlite", options{polling: true, fake: h.fake, deleteWH: true})
+	url, _ = h.fake.WebhookInfo()
+	require.Empty(t, url, "with TELEGRAM_DELETE_WEBHOOK=true the webhook is removed")
+}
+
+// fatalRecorder turns a require failure inside newHarness into an error.
+type fatalRecorder struct {
+	testing.TB
+	err error
+}
+
+func (f *fatalRecorder) Errorf(format string, args ...any) { f.err = fmt.Errorf(format, args...) }
+func (f *fatalRecorder) FailNow()                          { panic(f.err) }
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.Errorf(format, args...)
+	f.FailNow()
+}
+
+func TestCommandMenuAndWebhookRegistration(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	url, token := h.fake.WebhookInfo()
+	require.Equal(t, "http://bot.test/telegram/webhook", url)
+	require.Equal(t, secret, token)
+	calls := h.fake.Calls("setWebhook")
+	require.Contains(t, calls[0].Fields["allowed_updates"], "callback_query")
+	menus := h.fake.Calls("setMyCommands")
+	require.Len(t, menus, 1)
+	require.Contains(t, menus[0].Fields["commands"], `"command":"start"`)
+	require.Contains(t, menus[0].Fields["scope"], "all_private_chats")
+}
