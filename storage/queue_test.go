@@ -1,0 +1,219 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"activation-bot/bot"
+	"activation-bot/storage"
+	"activation-bot/storage/storagetest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newQueue(t *testing.T, d storagetest.Database) *storage.Queue {
+	t.Helper()
+	q, err := storage.NewQueue(d.DB, quiet)
+	require.NoError(t, err)
+	return q
+}
+
+func startQueue(t *testing.T, q *storage.Queue, work func(context.Context, bot.Chat) error) {
+	t.Helper()
+	require.NoError(t, q.Start(context.Background(), work))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, q.Stop(ctx))
+	})
+}
+
+// Two instances of the bot on one database share one limit: with a burst
+// of 2, any three consecutive slots span at least one interval.
+func TestReserveSharesTheLimitAcrossInstances(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		instances := []*storage.Queue{newQueue(t, d), newQueue(t, d)}
+		rate := bot.Rate{Every: 50 * time.Millisecond, Burst: 2}
+		var mu sync.Mutex
+		var slots []time.Time
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				at, ok, err := instances[i%2].Reserve(context.Background(), "telegram", rate, time.Hour)
+				require.NoError(t, err)
+				require.True(t, ok)
+				mu.Lock()
+				slots = append(slots, at)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		slices.SortFunc(slots, func(a, b time.Time) int { return a.Compare(b) })
+		for i := 0; i+2 < len(slots); i++ {
+			require.GreaterOrEqual(t, slots[i+2].Sub(slots[i]), rate.Every, "slots %d..%d", i, i+2)
+		}
+		require.GreaterOrEqual(t, slots[len(slots)-1].Sub(slots[0]), 18*rate.Every, "20 sends with a burst of 2 take 18 intervals")
+	})
+}
+
+// A slot too far away is reported, not taken: a chat that must wait does
+// not push the others back.
+func TestReserveLeavesFarSlots(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := newQueue(t, d)
+		ctx := context.Background()
+		rate := bot.Rate{Every: time.Hour, Burst: 1}
+		first, ok, err := q.Reserve(ctx, "chat", rate, time.Second)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.WithinDuration(t, time.Now(), first, time.Minute)
+		for range 2 {
+			next, ok, err := q.Reserve(ctx, "chat", rate, time.Second)
+			require.NoError(t, err)
+			require.False(t, ok)
+			require.WithinDuration(t, first.Add(time.Hour), next, time.Second, "still the same slot: nothing was taken")
+		}
+		other, ok, err := q.Reserve(ctx, "other chat", rate, time.Second)
+		require.NoError(t, err)
+		require.True(t, ok, "limits are per key")
+		require.WithinDuration(t, time.Now(), other, time.Minute)
+	})
+}
+
+// Events accepted while their chat's job runs are never stranded (the
+// job checks under the chat's lock before it completes), and each chat's
+// events are worked in order, once.
+func TestNoEventStrandedAndOrderKept(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := newQueue(t, d)
+		var mu sync.Mutex
+		seen := map[string][]int{}
+		startQueue(t, q, func(ctx context.Context, chat bot.Chat) error {
+			for {
+				in, ok, err := q.NextInbound(ctx, chat)
+				if err != nil || !ok {
+					return err
+				}
+				n, _ := strconv.Atoi(in.Text)
+				if err := q.Notify(ctx, chat, in.InboxID, nil); err != nil {
+					return err
+				}
+				mu.Lock()
+				seen[chat.ID] = append(seen[chat.ID], n)
+				mu.Unlock()
+			}
+		})
+		const chats, perChat = 4, 60
+		var wg sync.WaitGroup
+		for c := range chats {
+			wg.Go(func() {
+				for i := range perChat {
+					in := bot.Inbound{Platform: "test", EventID: fmt.Sprintf("%d-%d", c, i), UserID: fmt.Sprint(c),
+						ChatID: fmt.Sprint(c), Text: strconv.Itoa(i)}
+					require.NoError(t, q.Accept(context.Background(), in))
+					// Pauses of varied length let the job drain the inbox and
+					// try to complete just as the next event arrives.
+					time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+				}
+			})
+		}
+		wg.Wait()
+		want := make([]int, perChat)
+		for i := range want {
+			want[i] = i
+		}
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for c := range chats {
+				if len(seen[fmt.Sprint(c)]) < perChat {
+					return false
+				}
+			}
+			return true
+		}, 30*time.Second, 10*time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		for c := range chats {
+			require.Equal(t, want, seen[fmt.Sprint(c)], "chat %d: every event once, in order", c)
+		}
+	})
+}
+
+func TestSettingIsSharedAndStable(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		ctx := context.Background()
+		n := 0
+		gen := func() (string, error) { n++; return fmt.Sprintf("value-%d", n), nil }
+		first, err := d.DB.Setting(ctx, "k", gen)
+		require.NoError(t, err)
+		again, err := d.DB.Setting(ctx, "k", gen)
+		require.NoError(t, err)
+		require.Equal(t, first, again)
+		require.Equal(t, 1, n, "generated once")
+	})
+}
+
+// The lost wake-up: an event accepted after the chat's job drained the
+// inbox but before the job completed finds that job live, so no new job is
+// inserted. The job must see the event before it completes.
+func TestEventAcceptedAsTheJobFinishesIsWorked(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := newQueue(t, d)
+		drained, accepted := make(chan struct{}), make(chan struct{})
+		var mu sync.Mutex
+		var worked []string
+		first := true
+		startQueue(t, q, func(ctx context.Context, chat bot.Chat) error {
+			for {
+				in, ok, err := q.NextInbound(ctx, chat)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					break
+				}
+				require.NoError(t, q.Notify(ctx, chat, in.InboxID, nil))
+				mu.Lock()
+				worked = append(worked, in.EventID)
+				mu.Unlock()
+			}
+			if first {
+				first = false
+				close(drained)
+				<-accepted
+			}
+			return nil
+		})
+		accept := func(id string) {
+			require.NoError(t, q.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: id, UserID: "1", ChatID: "1"}))
+		}
+		// The sweeper, the safety net for stranded chats, runs at start and
+		// then each minute: let it pass first, so this tests the job itself.
+		require.Eventually(t, func() bool {
+			var n int
+			err := d.DB.Get(&n, `SELECT COUNT(*) FROM river_job WHERE kind = 'sweep_chats' AND state = 'completed'`)
+			return err == nil && n > 0
+		}, 20*time.Second, 10*time.Millisecond)
+		accept("a")
+		<-drained
+		accept("b")
+		close(accepted)
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Equal(worked, []string{"a", "b"})
+		}, 10*time.Second, 10*time.Millisecond, "the second event is worked")
+	})
+}
