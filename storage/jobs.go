@@ -66,7 +66,7 @@ const queueRetention = 7 * 24 * time.Hour
 
 // jobsConfig tunes River for a chat bot: replies should leave within tens
 // of milliseconds, and a job of a crashed instance is rescued within a
-// minute (River's default is an hour).
+// minute.
 func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob) *river.Config {
 	return &river.Config{
 		Logger: log,
@@ -77,8 +77,11 @@ func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.Peri
 		Workers:              workers,
 		PeriodicJobs:         periodic,
 		RetryPolicy:          chatRetryPolicy{},
-		JobTimeout:           30 * time.Second,
-		RescueStuckJobsAfter: time.Minute,
+		// A chat job that outlives its timeout is snoozed and picked up
+		// again; one left "running" by a crashed instance is rescued soon
+		// after (River's default waits an hour).
+		JobTimeout:           20 * time.Second,
+		RescueStuckJobsAfter: 30 * time.Second,
 		// Delivery rows and jobs are inspected by the admin tools; a day
 		// of finished jobs is plenty.
 		CompletedJobRetentionPeriod: 24 * time.Hour,

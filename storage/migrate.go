@@ -14,6 +14,24 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// Pending reports whether migrations remain to be applied, for a process
+// told not to apply them itself.
+func (db *DB) Pending(ctx context.Context) (bool, error) {
+	fsys, err := fs.Sub(migrations, "migrations/"+db.dialect.name)
+	if err != nil {
+		return false, fmt.Errorf("migrations for %s: %w", db.dialect.name, err)
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.DB.DB, fsys)
+	if err != nil {
+		return false, fmt.Errorf("prepare migrations: %w", err)
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check migrations: %w", err)
+	}
+	return pending, nil
+}
+
 // Migrate applies the embedded migrations of the database's dialect and
 // returns how many it applied.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {

@@ -86,8 +86,18 @@ func openApp(ctx context.Context, env Env, defaultLevel slog.Level, migrate bool
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, db: db}
-	if migrate && cfg.MigrateOnStart {
+	switch {
+	case migrate && cfg.MigrateOnStart:
 		if _, err := db.Migrate(ctx, log); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("DATABASE_URL %s: %w", storage.Redact(cfg.DatabaseURL), err)
+		}
+	case migrate:
+		pending, err := db.Pending(ctx)
+		if err == nil && pending {
+			err = errors.New("the database needs migrations: run `activation-bot migrate` first (MIGRATE_ON_START=false)")
+		}
+		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("DATABASE_URL %s: %w", storage.Redact(cfg.DatabaseURL), err)
 		}

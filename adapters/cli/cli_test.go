@@ -239,7 +239,7 @@ func TestMigrateOnStartFalse(t *testing.T) {
 	env["MIGRATE_ON_START"] = "false"
 	r := run(t, env, "hi\n", "chat", "--json", "--user", "u1")
 	require.Equal(t, 1, r.code)
-	require.Contains(t, r.stderr, "no such table")
+	require.Contains(t, r.stderr, "run `activation-bot migrate` first")
 	env["MIGRATE_ON_START"] = "true"
 	r = run(t, env, "hi\n", "chat", "--json", "--user", "u1")
 	require.Equal(t, 0, r.code, r.stderr)

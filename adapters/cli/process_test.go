@@ -12,12 +12,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"activation-bot/adapters/telegram/telegramtest"
 	"activation-bot/storage/storagetest"
 )
 
@@ -161,4 +164,74 @@ func TestServeAnswersHealthAndStopsCleanly(t *testing.T) {
 	require.Equal(t, 0, (<-done).code, "a signal stops serve cleanly")
 	_, err = os.Stat(filepath.Join(filepath.Dir(env["DATABASE_URL"][len("sqlite:"):]), "bot.db"))
 	require.NoError(t, err, "serve migrated the database")
+}
+
+// serve on Telegram as a process: it registers its webhook with a secret
+// it generated and stored, answers a student through the webhook, drains
+// on SIGTERM and exits 0; restarted, it keeps the same secret, and a
+// reply committed before a SIGKILL is sent after the restart.
+func TestServeOnTelegram(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		fake := telegramtest.New(t)
+		port := freePort(t)
+		base := "http://127.0.0.1:" + strconv.Itoa(port)
+		env := append(os.Environ(), "DATABASE_URL="+d.URL, "LOG_LEVEL=warn",
+			"TELEGRAM_BOT_TOKEN="+fake.Token, "TELEGRAM_API_URL="+fake.URL, "TELEGRAM_WEBHOOK_URL="+base)
+		start := func() *exec.Cmd {
+			cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port))
+			cmd.Env = env
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			code, err := get(t, base+"/readyz")
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, code)
+			return cmd
+		}
+		post := func(id int, text string) int {
+			_, secret := fake.WebhookInfo()
+			body := fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1,"text":%q,
+				"from":{"id":31,"is_bot":false,"first_name":"Ann","language_code":"nl"},"chat":{"id":31,"type":"private"}}}`, id, id, text)
+			req, err := http.NewRequest(http.MethodPost, base+"/telegram/webhook", strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+
+		cmd := start()
+		url, secret := fake.WebhookInfo()
+		require.Equal(t, base+"/telegram/webhook", url)
+		require.Len(t, secret, 64, "a generated secret")
+		require.Len(t, fake.Calls("setMyCommands"), 4, "a default menu and one per language")
+		require.Equal(t, http.StatusOK, post(1, "welk account voor toledo"))
+		fake.WaitCalls(t, 1, "sendMessage")
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		require.NoError(t, cmd.Wait(), "SIGTERM drains and exits 0")
+
+		cmd = start()
+		_, again := fake.WebhookInfo()
+		require.Equal(t, secret, again, "the stored secret is reused")
+		// Telegram fails; the reply waits in the outbox for its retry when
+		// the process dies, and the next process sends it.
+		fake.Fail("sendMessage", http.StatusBadGateway, "", 0)
+		before := len(fake.Sent(31))
+		require.Equal(t, http.StatusOK, post(2, "status"))
+		fake.WaitCalls(t, len(fake.Calls("sendMessage"))+1, "sendMessage")
+		time.Sleep(300 * time.Millisecond) // the failure is recorded, the retry scheduled
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait()
+		killed := time.Now()
+		cmd = start()
+		deadline := time.Now().Add(90 * time.Second)
+		for len(fake.Sent(31)) == before && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		require.Len(t, fake.Sent(31), before+1, "the status reply arrives after the restart")
+		t.Logf("reply sent %s after the kill", time.Since(killed).Round(100*time.Millisecond))
+		require.Contains(t, fake.Sent(31)[before], "voortgang")
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		require.NoError(t, cmd.Wait())
+	})
 }
