@@ -72,12 +72,20 @@ type Rate struct {
 
 // Sender sends outbox rows on one platform.
 type Sender interface {
-	// Send delivers d and returns the platform's id for what it sent.
-	// Errors are classified with RetryAfter, ErrUnreachable and ErrRejected;
-	// any other error is transient and retried with backoff.
-	Send(ctx context.Context, d Delivery) (ref string, err error)
+	// Send delivers d, or its next part (d.Parts counts those already
+	// confirmed) when the platform takes long messages in parts. Errors are
+	// classified with RetryAfter, ErrUnreachable and ErrRejected; any other
+	// error is transient and retried with backoff.
+	Send(ctx context.Context, d Delivery) (Sent, error)
 	// Limits returns the platform's rate limits: per chat and overall.
 	Limits() (perChat, overall Rate)
+}
+
+// Sent is what the platform confirmed: its id for the message, and whether
+// parts of it remain to be sent.
+type Sent struct {
+	Ref  string
+	More bool
 }
 
 // ErrUnreachable: the chat refuses messages (the student blocked the bot).
@@ -102,19 +110,6 @@ func (e *RetryAfter) Error() string {
 }
 
 func (e *RetryAfter) Unwrap() error { return e.Err }
-
-// PartsSent wraps the error of a send that failed after the platform
-// confirmed the first Parts parts of a long message.
-type PartsSent struct {
-	Parts int
-	Err   error
-}
-
-func (e *PartsSent) Error() string {
-	return fmt.Sprintf("after %d parts sent: %v", e.Parts, e.Err)
-}
-
-func (e *PartsSent) Unwrap() error { return e.Err }
 
 // maxSendAttempts bounds the transient failures of one outbox row: with the
 // job queue's backoff, several hours of a platform being down.

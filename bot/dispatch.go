@@ -87,18 +87,16 @@ func (d *Dispatcher) deliverAll(ctx context.Context, chat Chat) error {
 // send delivers one row and settles it; the error it returns stops the
 // chat's work for now.
 func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error {
-	ref, err := sender.Send(ctx, dl)
+	sent, err := sender.Send(ctx, dl)
 	log := d.log.With(slog.String("chat", dl.Chat.String()), slog.Int64("outbox_id", dl.ID))
-	var partial *PartsSent
-	if errors.As(err, &partial) {
-		if perr := d.queue.PartsSent(ctx, dl.ID, partial.Parts); perr != nil {
-			return errors.Join(err, perr)
-		}
-	}
 	var later *RetryAfter
 	switch {
+	case err == nil && sent.More:
+		// Each part takes its own send slot; a confirmed part is recorded
+		// at once, so a crash never sends it twice.
+		return d.queue.PartsSent(ctx, dl.ID, dl.Parts+1)
 	case err == nil:
-		return d.queue.Delivered(ctx, dl.ID, ref)
+		return d.queue.Delivered(ctx, dl.ID, sent.Ref)
 	case errors.As(err, &later):
 		log.WarnContext(ctx, "platform asks to slow down", slog.Duration("retry_after", later.After))
 		return later

@@ -26,7 +26,7 @@ type recordingSender struct {
 	calls int
 }
 
-func (s *recordingSender) Send(_ context.Context, d bot.Delivery) (string, error) {
+func (s *recordingSender) Send(_ context.Context, d bot.Delivery) (bot.Sent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -34,7 +34,7 @@ func (s *recordingSender) Send(_ context.Context, d bot.Delivery) (string, error
 		err := s.fails[0]
 		s.fails = s.fails[1:]
 		if err != nil {
-			return "", err
+			return bot.Sent{}, err
 		}
 	}
 	text := "ack:" + d.Ack
@@ -45,7 +45,7 @@ func (s *recordingSender) Send(_ context.Context, d bot.Delivery) (string, error
 		s.sent = map[string][]string{}
 	}
 	s.sent[d.Chat.ID] = append(s.sent[d.Chat.ID], text)
-	return fmt.Sprint(s.calls), nil
+	return bot.Sent{Ref: fmt.Sprint(s.calls)}, nil
 }
 
 func (s *recordingSender) Limits() (bot.Rate, bot.Rate) { return bot.Rate{}, bot.Rate{} }

@@ -78,4 +78,3 @@ func (h *harness) awaitSends(chat int64, n int) {
 	}
 	h.t.Fatalf("chat %d never got message %d", chat, n)
 }
-

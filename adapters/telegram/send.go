@@ -36,46 +36,38 @@ var _ bot.Sender = (*Sender)(nil)
 func (s *Sender) Limits() (perChat, overall bot.Rate) { return s.perChat, s.global }
 
 // Send implements bot.Sender.
-func (s *Sender) Send(ctx context.Context, d bot.Delivery) (string, error) {
+func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 	chatID, err := strconv.ParseInt(d.Chat.ID, 10, 64)
 	if err != nil {
-		return "", fmt.Errorf("%w: chat id %q is not a number", bot.ErrRejected, d.Chat.ID)
+		return bot.Sent{}, fmt.Errorf("%w: chat id %q is not a number", bot.ErrRejected, d.Chat.ID)
 	}
 	if d.Ack != "" {
-		return "", s.acknowledge(ctx, d.Ack)
+		return bot.Sent{}, s.acknowledge(ctx, d.Ack)
 	}
-	return s.sendMessage(ctx, chatID, d)
+	return s.sendPart(ctx, chatID, d)
 }
 
-// sendMessage sends one outbox message, split into parts when it is too
-// long; the buttons go under the last part. Parts already confirmed by an
-// earlier attempt are not sent again.
-func (s *Sender) sendMessage(ctx context.Context, chatID int64, d bot.Delivery) (string, error) {
+// sendPart sends the next part of an outbox message: a long one is split,
+// and its buttons go under the last part.
+func (s *Sender) sendPart(ctx context.Context, chatID int64, d bot.Delivery) (bot.Sent, error) {
 	parts := split(d.Message.Text, maxMessageUnits)
-	var ref string
-	for i := d.Parts; i < len(parts); i++ {
-		p := &tgbot.SendMessageParams{
-			ChatID:             chatID,
-			Text:               html.EscapeString(parts[i]),
-			ParseMode:          models.ParseModeHTML,
-			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
-		}
-		if i == len(parts)-1 {
-			if kb := keyboard(d.Message.Buttons); kb != nil {
-				p.ReplyMarkup = kb
-			}
-		}
-		m, err := s.api.SendMessage(ctx, p)
-		if err != nil {
-			err = classify(err)
-			if i > d.Parts {
-				err = &bot.PartsSent{Parts: i, Err: err}
-			}
-			return "", err
-		}
-		ref = strconv.Itoa(m.ID)
+	i := min(d.Parts, len(parts)-1)
+	p := &tgbot.SendMessageParams{
+		ChatID:             chatID,
+		Text:               html.EscapeString(parts[i]),
+		ParseMode:          models.ParseModeHTML,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
 	}
-	return ref, nil
+	if i == len(parts)-1 {
+		if kb := keyboard(d.Message.Buttons); kb != nil {
+			p.ReplyMarkup = kb
+		}
+	}
+	m, err := s.api.SendMessage(ctx, p)
+	if err != nil {
+		return bot.Sent{}, classify(err)
+	}
+	return bot.Sent{Ref: strconv.Itoa(m.ID), More: i < len(parts)-1}, nil
 }
 
 // keyboard lays the buttons out one per row: labels are whole phrases.

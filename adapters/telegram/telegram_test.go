@@ -362,3 +362,61 @@ func TestCommandMenuAndWebhookRegistration(t *testing.T) {
 	require.Contains(t, menus[0].Fields["commands"], `"command":"start"`)
 	require.Contains(t, menus[0].Fields["scope"], "all_private_chats")
 }
+
+// Markup characters a student typed and the bot echoes (an unknown
+// command) reach Telegram escaped: the fake refuses broken HTML.
+func TestEchoedTextIsEscaped(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	require.Equal(t, http.StatusOK, h.post(h.text(20, "/x<b>&_")))
+	sent := h.waitSends(20, 1)
+	h.settle()
+	require.Contains(t, sent[len(sent)-1].Fields["text"], "/x&lt;b&gt;&amp;_")
+	for _, c := range h.fake.Calls("sendMessage") {
+		require.True(t, c.OK(), c.String())
+	}
+}
+
+// A message longer than Telegram takes goes out in parts, buttons under
+// the last one; parts already sent are not sent again after a failure.
+func TestLongMessageIsSplitAndResumed(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		// Parts of one chat leave 300 ms apart: time to make the second fail.
+		h := newHarness(t, dbName, options{perChat: bot.Rate{Every: 300 * time.Millisecond, Burst: 1}})
+		para := strings.Repeat("Odisee <3 KU Leuven & Toledo. ", 60)
+		long := strings.Join([]string{para, para, para, para, para}, "\n\n") // ~9000 characters
+		chat := bot.Chat{Platform: "telegram", ID: "21"}
+		require.NoError(t, h.queue.Notify(context.Background(), chat, 0, []bot.Outbound{{Text: long, Buttons: []bot.Button{{ID: "resume", Label: "Continue"}}}}))
+		h.waitSends(21, 1)
+		h.fake.Fail("sendMessage", http.StatusBadGateway, "", 0) // the second part fails once
+		sent := h.waitSends(21, 3)
+		h.settle()
+		require.Len(t, h.sendsTo(21), 3, "three parts, each sent once")
+		require.Len(t, h.fake.Calls("sendMessage"), 4, "one failed attempt, resumed at the second part")
+		var joined strings.Builder
+		for i, c := range sent {
+			require.LessOrEqual(t, len([]rune(c.Fields["text"])), 4096*2)
+			if i < len(sent)-1 {
+				require.Empty(t, c.Fields["reply_markup"])
+			}
+			joined.WriteString(c.Fields["text"])
+		}
+		require.Contains(t, sent[2].Fields["reply_markup"], "resume", "buttons under the last part")
+		require.Equal(t, strings.Count(long, "&lt;3")+strings.Count(long, "<3"), strings.Count(joined.String(), "&lt;3"))
+	})
+}
+
+// With Telegram's per-chat limit (about one message a second, short
+// bursts allowed), a chatty student's replies are paced, not dropped.
+func TestRepliesArePacedPerChat(t *testing.T) {
+	h := newHarness(t, "sqlite", options{perChat: bot.Rate{Every: time.Second, Burst: 3}})
+	words := []string{"hello", "status", "status", "status", "status"}
+	for _, w := range words {
+		require.Equal(t, http.StatusOK, h.post(h.text(22, w)))
+	}
+	want := len(h.reference(words...))
+	require.Greater(t, want, 4)
+	sent := h.waitSends(22, want)
+	for i := 0; i+3 < len(sent); i++ {
+		require.GreaterOrEqual(t, sent[i+3].At.Sub(sent[i].At), 950*time.Millisecond, "messages %d and %d", i, i+3)
+	}
+}
