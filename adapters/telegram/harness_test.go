@@ -74,7 +74,7 @@ func newHarness(t testing.TB, dbName string, o options) *harness {
 	h.engine, err = bot.NewEngine(bot.Config{Pack: h.pack, Store: storage.NewConversations(h.db.DB), Queue: h.queue, Logger: quiet})
 	require.NoError(t, err)
 	cfg := telegram.Config{Token: h.fake.Token, APIURL: h.fake.URL, WebhookSecret: secret, Logger: quiet,
-		PerChat: cmpRate(o.perChat, fastRates), Overall: cmpRate(o.overall, fastRates), PollTimeout: time.Second,
+		PerChat: cmpRate(o.perChat, fastRates), Overall: cmpRate(o.overall, fastRates), PollTimeout: time.Second, ConflictWait: 10 * time.Millisecond,
 		DeleteWebhook: o.deleteWH}
 	if !o.polling {
 		cfg.WebhookURL = "http://bot.test"

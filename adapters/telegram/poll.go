@@ -20,6 +20,7 @@ import (
 func (a *Adapter) Poll(ctx context.Context, acc Acceptor) error {
 	var offset int64
 	backoff := time.Duration(0)
+	conflicts := 0
 	for {
 		if err := sleepCtx(ctx, backoff); err != nil {
 			return nil
@@ -30,9 +31,19 @@ func (a *Adapter) Poll(ctx context.Context, acc Acceptor) error {
 		}
 		var conflict errConflict
 		var wait errRetryAfter
+		if errors.As(err, &conflict) {
+			conflicts++
+		} else {
+			conflicts = 0
+		}
 		switch {
-		case errors.As(err, &conflict):
+		case conflicts >= maxConflicts:
 			return fmt.Errorf("telegram long polling stopped: %w", err)
+		case conflicts > 0:
+			// A previous instance's last poll may still be open for a
+			// moment after a restart: wait it out before giving up.
+			backoff = time.Duration(conflicts) * a.cfg.ConflictWait
+			a.log.WarnContext(ctx, "telegram getUpdates conflict; retrying", slog.Any("error", err), slog.Duration("retry_in", backoff))
 		case errors.As(err, &wait):
 			backoff = time.Duration(wait)
 		case err != nil:
@@ -44,6 +55,10 @@ func (a *Adapter) Poll(ctx context.Context, acc Acceptor) error {
 		offset = next
 	}
 }
+
+// maxConflicts is how many conflicts in a row stop the polling: then
+// another process, or a webhook, really uses the token.
+const maxConflicts = 5
 
 type errConflict struct{ description string }
 
@@ -73,8 +88,7 @@ func (a *Adapter) pollOnce(ctx context.Context, acc Acceptor, offset int64) (int
 		if u.ID < offset {
 			continue
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
-		if err := a.accept(req, acc, u); err != nil {
+		if err := a.accept(ctx, acc, u); err != nil {
 			return offset, err // not confirmed: read again next time
 		}
 		offset = u.ID + 1

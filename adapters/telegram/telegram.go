@@ -48,6 +48,9 @@ type Config struct {
 	PerChat, Overall bot.Rate
 	// PollTimeout is how long one getUpdates waits for updates.
 	PollTimeout time.Duration
+	// ConflictWait is the first wait after getUpdates reports a conflict
+	// (another poller, or a webhook); it grows with each conflict in a row.
+	ConflictWait time.Duration
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
 }
@@ -92,6 +95,9 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if cfg.PollTimeout == 0 {
 		cfg.PollTimeout = 50 * time.Second
+	}
+	if cfg.ConflictWait == 0 {
+		cfg.ConflictWait = 2 * time.Second
 	}
 	if cfg.HTTPClient == nil {
 		// Longer than a long poll, short enough that a hung connection is

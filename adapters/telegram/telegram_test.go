@@ -420,3 +420,27 @@ func TestRepliesArePacedPerChat(t *testing.T) {
 		require.GreaterOrEqual(t, sent[i+3].At.Sub(sent[i].At), 950*time.Millisecond, "messages %d and %d", i, i+3)
 	}
 }
+
+// Polling rides out a short conflict (the last poll of a stopped instance)
+// but stops, saying why, when a webhook takes the token for good.
+func TestPollingStopsWhenAWebhookTakesOver(t *testing.T) {
+	h := newHarness(t, "sqlite", options{polling: true})
+	done := make(chan error, 1)
+	go func() { done <- h.adapter.Poll(context.Background(), h.engine) }()
+	h.fake.PushUpdate(h.text(23, "status"))
+	h.waitSends(23, 1)
+	h.fake.SetWebhook("https://elsewhere.example/telegram/webhook")
+	select {
+	case err := <-done:
+		require.ErrorContains(t, err, "webhook")
+	case <-time.After(20 * time.Second):
+		t.Fatal("polling went on against a webhook")
+	}
+	conflicts := 0
+	for _, c := range h.fake.Calls("getUpdates") {
+		if c.Status == http.StatusConflict {
+			conflicts++
+		}
+	}
+	require.Equal(t, 5, conflicts, "a few conflicts are waited out first")
+}

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"io"
@@ -47,7 +48,7 @@ func (a *Adapter) WebhookHandler(acc Acceptor) http.Handler {
 			http.Error(w, "not a Telegram update", http.StatusBadRequest)
 			return
 		}
-		if err := a.accept(r, acc, u); err != nil {
+		if err := a.accept(r.Context(), acc, u); err != nil {
 			// Telegram delivers the update again later: nothing is lost.
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
@@ -56,15 +57,17 @@ func (a *Adapter) WebhookHandler(acc Acceptor) http.Handler {
 	})
 }
 
-func (a *Adapter) accept(r *http.Request, acc Acceptor, u update) error {
+// accept stores the event an update carries; an update the bot ignores,
+// or one stored already, is done.
+func (a *Adapter) accept(ctx context.Context, acc Acceptor, u update) error {
 	in, ok := a.reader.inbound(u)
 	if !ok {
-		a.log.DebugContext(r.Context(), "telegram update ignored", slog.Int64("update_id", u.ID))
+		a.log.DebugContext(ctx, "telegram update ignored", slog.Int64("update_id", u.ID))
 		return nil
 	}
-	err := acc.Accept(r.Context(), in)
+	err := acc.Accept(ctx, in)
 	if err != nil && !errors.Is(err, bot.ErrDuplicate) {
-		a.log.ErrorContext(r.Context(), "telegram update not stored", slog.Int64("update_id", u.ID), slog.Any("error", err))
+		a.log.ErrorContext(ctx, "telegram update not stored", slog.Int64("update_id", u.ID), slog.Any("error", err))
 		return err
 	}
 	return nil
