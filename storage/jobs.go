@@ -74,9 +74,9 @@ func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.Peri
 			chatQueue:          {MaxWorkers: 50, FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond},
 			river.QueueDefault: {MaxWorkers: 4},
 		},
-		Workers:              workers,
-		PeriodicJobs:         periodic,
-		RetryPolicy:          chatRetryPolicy{},
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		RetryPolicy:  chatRetryPolicy{},
 		// A chat job that outlives its timeout is snoozed and picked up
 		// again; one left "running" by a crashed instance is rescued soon
 		// after (River's default waits an hour).

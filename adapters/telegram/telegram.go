@@ -51,8 +51,8 @@ type Config struct {
 	// ConflictWait is the first wait after getUpdates reports a conflict
 	// (another poller, or a webhook); it grows with each conflict in a row.
 	ConflictWait time.Duration
-	HTTPClient  *http.Client
-	Logger      *slog.Logger
+	HTTPClient   *http.Client
+	Logger       *slog.Logger
 }
 
 // Acceptor stores an event durably; the engine implements it.
