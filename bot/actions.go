@@ -166,6 +166,16 @@ func (s *step) waitedAccount(node *flows.Node) *flows.Account {
 
 // status shows each account's progress as a checklist.
 func (s *step) status() {
+	s.c.Shown = ""
+	buttons := s.resumeButtons()
+	if s.c.Node == "" {
+		buttons = s.mainButtons()
+	}
+	s.out = append(s.out, Outbound{Text: s.checklist(), Buttons: buttons, Intent: IntentStatus, Lang: s.c.Lang})
+}
+
+// checklist is the student's progress on every account, one line each.
+func (s *step) checklist() string {
 	p, lang := s.e.pack, s.c.Lang
 	lines := []string{p.Message("status_header", lang)}
 	allDone := true
@@ -188,12 +198,7 @@ func (s *step) status() {
 	if allDone {
 		lines = append(lines, p.Message("status_all_done", lang))
 	}
-	s.c.Shown = ""
-	buttons := s.resumeButtons()
-	if s.c.Node == "" {
-		buttons = s.mainButtons()
-	}
-	s.out = append(s.out, Outbound{Text: strings.Join(lines, "\n"), Buttons: buttons, Intent: IntentStatus, Lang: lang})
+	return strings.Join(lines, "\n")
 }
 
 // greet shows the greeting. Mid-flow ("hallo, ik heb gewacht") it answers

@@ -26,6 +26,10 @@ type Delivery struct {
 	Parts   int       `json:"-"`
 	Message *Outbound `json:"message,omitempty"`
 	Ack     string    `json:"ack,omitempty"`
+	// Home is the checklist for the platform's home view of User (Slack's
+	// App Home); platforms without one skip it.
+	Home *Outbound `json:"home,omitempty"`
+	User string    `json:"user,omitempty"`
 }
 
 // Queue is the durable side of messaging: the inbox of accepted events and
@@ -124,4 +128,7 @@ const maxWait = 1500 * time.Millisecond
 const (
 	MediaBlocked   = "blocked"
 	MediaUnblocked = "unblocked"
+	// MediaHome: the student opened the platform's home view of the bot;
+	// the answer is their checklist there, not a message.
+	MediaHome = "home"
 )

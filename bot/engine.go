@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"maps"
 	"context"
 	"errors"
 	"fmt"
@@ -126,6 +127,18 @@ func (e *Engine) Process(ctx context.Context, in Inbound) error {
 	return err
 }
 
+// home is the student's checklist with a way back into the conversation.
+func (s *step) home() *Outbound {
+	if s.c.Lang == "" {
+		s.chooseLanguage()
+	}
+	buttons := s.resumeButtons()
+	if len(buttons) == 0 {
+		buttons = s.mainButtons()
+	}
+	return &Outbound{Text: s.checklist(), Buttons: buttons, Intent: IntentStatus, Lang: s.c.Lang}
+}
+
 // guard makes an event safe to store: valid UTF-8, a known button id, no
 // secret a student typed, and a bounded length.
 func (e *Engine) guard(in Inbound) Inbound {
@@ -154,8 +167,14 @@ func (e *Engine) converse(ctx context.Context, in Inbound) ([]Outbound, error) {
 	var turn Turn
 	err := e.store.Converse(ctx, in, func(c *Conversation) (Turn, error) {
 		s := &step{e: e, c: c, in: in, now: now, secrets: in.Secrets, tooLong: in.TooLong}
-		s.run()
+		before := maps.Clone(c.Accounts)
+		if in.Media != MediaHome {
+			s.run()
+		}
 		turn = Turn{Replies: s.out, Erase: s.erase}
+		if in.Media == MediaHome || (!s.erase && !maps.Equal(before, c.Accounts)) {
+			turn.Home = s.home()
+		}
 		return turn, nil
 	})
 	if err != nil {

@@ -58,4 +58,7 @@ type Turn struct {
 	Replies []Outbound
 	// Erase asks the store to delete every trace of the student.
 	Erase bool
+	// Home is the student's checklist for platforms that show one beside
+	// the chat (Slack's App Home): set when progress changed, or asked for.
+	Home *Outbound
 }

@@ -87,6 +87,12 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		if err := writeOutbox(ctx, tx, chat, in.Ack, turn.Replies, now); err != nil {
 			return err
 		}
+		if turn.Home != nil {
+			home := bot.Delivery{Home: turn.Home, User: in.UserID}
+			if err := writeDeliveries(ctx, tx, chat, []bot.Delivery{home}, now); err != nil {
+				return err
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit conversation of student %d: %w", studentID, err)

@@ -242,6 +242,11 @@ func writeOutbox(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, ack string, ms
 	for i := range msgs {
 		rows = append(rows, bot.Delivery{Message: &msgs[i]})
 	}
+	return writeDeliveries(ctx, tx, chat, rows, now)
+}
+
+// writeDeliveries appends rows to the chat's outbox, in order.
+func writeDeliveries(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, rows []bot.Delivery, now time.Time) error {
 	for _, r := range rows {
 		payload, err := json.Marshal(r)
 		if err != nil {
@@ -273,7 +278,7 @@ func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, 
 		return bot.Delivery{}, false, fmt.Errorf("next reply to %s: %w", chat, err)
 	}
 	var d bot.Delivery
-	if err := json.Unmarshal([]byte(row.Payload), &d); err != nil || (d.Message == nil && d.Ack == "") {
+	if err := json.Unmarshal([]byte(row.Payload), &d); err != nil || (d.Message == nil && d.Ack == "" && d.Home == nil) {
 		cause := cmpOr(err, errors.New("empty outbox row"))
 		if err := q.Undeliverable(ctx, row.ID, cause); err != nil {
 			return bot.Delivery{}, false, err

@@ -41,8 +41,11 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 	if err != nil {
 		return bot.Sent{}, fmt.Errorf("%w: chat id %q is not a number", bot.ErrRejected, d.Chat.ID)
 	}
-	if d.Ack != "" {
+	switch {
+	case d.Ack != "":
 		return bot.Sent{}, s.acknowledge(ctx, d.Ack)
+	case d.Message == nil:
+		return bot.Sent{}, nil // a home view: Telegram has none
 	}
 	return s.sendPart(ctx, chatID, d)
 }
