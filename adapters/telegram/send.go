@@ -8,12 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"activation-bot/adapters/internal/textsplit"
 	"activation-bot/bot"
 )
 
@@ -53,7 +52,7 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 // sendPart sends the next part of an outbox message: a long one is split,
 // and its buttons go under the last part.
 func (s *Sender) sendPart(ctx context.Context, chatID int64, d bot.Delivery) (bot.Sent, error) {
-	parts := split(d.Message.Text, maxMessageUnits)
+	parts := textsplit.Split(d.Message.Text, maxMessageUnits, textsplit.UTF16)
 	i := min(d.Parts, len(parts)-1)
 	p := &tgbot.SendMessageParams{
 		ChatID:             chatID,
@@ -109,7 +108,7 @@ func (s *Sender) acknowledge(ctx context.Context, raw string) error {
 		return nil
 	}
 	text, choice, _ := strings.Cut(a.Text, "\n\n→ ")
-	if a.Text != "" && units(a.Text) <= maxMessageUnits {
+	if a.Text != "" && textsplit.Len(a.Text, textsplit.UTF16) <= maxMessageUnits {
 		_, err = s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
 			ChatID:             a.Chat,
 			MessageID:          int(a.Message),
@@ -148,45 +147,4 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
 	}
 	return err // 5xx, network, 401/404 from a misconfiguration: retried
-}
-
-// split cuts text into parts of at most limit UTF-16 units, preferring a
-// paragraph break, then a line break, then a space.
-func split(text string, limit int) []string {
-	var parts []string
-	for units(text) > limit {
-		cut := cutPoint(text, limit)
-		parts = append(parts, strings.TrimRight(text[:cut], " \n"))
-		text = strings.TrimLeft(text[cut:], " \n")
-	}
-	return append(parts, text)
-}
-
-// cutPoint returns the byte index at which to cut text so that the first
-// part fits in limit units.
-func cutPoint(text string, limit int) int {
-	fit, n := 0, 0
-	for fit < len(text) {
-		r, size := utf8.DecodeRuneInString(text[fit:])
-		n += utf16.RuneLen(r)
-		if n > limit {
-			break
-		}
-		fit += size
-	}
-	head := text[:fit]
-	for _, sep := range []string{"\n\n", "\n", " "} {
-		if i := strings.LastIndex(head, sep); i > 0 {
-			return i + len(sep)
-		}
-	}
-	return fit
-}
-
-func units(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
 }

@@ -1,4 +1,4 @@
-package telegram
+package textsplit
 
 import (
 	"slices"
@@ -7,17 +7,15 @@ import (
 	"unicode/utf16"
 
 	"github.com/stretchr/testify/require"
-
-	"activation-bot/bot"
 )
 
 func TestSplitKeepsPartsUnderTheLimitOnParagraphs(t *testing.T) {
 	para := strings.Repeat("word ", 300) // 1500 characters
 	text := strings.Join([]string{para, para, para, para}, "\n\n")
-	parts := split(text, maxMessageUnits)
+	parts := Split(text, 4096, UTF16)
 	require.Len(t, parts, 2)
 	for _, p := range parts {
-		require.LessOrEqual(t, len(utf16.Encode([]rune(p))), maxMessageUnits)
+		require.LessOrEqual(t, len(utf16.Encode([]rune(p))), 4096)
 		require.False(t, strings.HasPrefix(p, "\n") || strings.HasSuffix(p, "\n"), "cut on a paragraph break")
 	}
 	require.True(t, slices.Equal(strings.Fields(text), strings.Fields(strings.Join(parts, " "))), "nothing lost")
@@ -25,17 +23,16 @@ func TestSplitKeepsPartsUnderTheLimitOnParagraphs(t *testing.T) {
 
 func TestSplitCountsUTF16AndCutsWordlessText(t *testing.T) {
 	emoji := strings.Repeat("🎉", 3000) // 2 UTF-16 units each: 6000 units, no space
-	parts := split(emoji, maxMessageUnits)
+	parts := Split(emoji, 4096, UTF16)
 	require.Len(t, parts, 2)
 	require.Equal(t, 2048, len([]rune(parts[0])))
 	require.Equal(t, emoji, parts[0]+parts[1])
-	require.Equal(t, []string{"short"}, split("short", maxMessageUnits))
-	require.Equal(t, []string{"a\xffb"}, split("a\xffb", maxMessageUnits), "invalid bytes do not break the count")
+	require.Equal(t, []string{"short"}, Split("short", 4096, UTF16))
+	require.Equal(t, []string{"a\xffb"}, Split("a\xffb", 4096, UTF16), "invalid bytes do not break the count")
 }
 
-func TestKeyboardLeavesOutIdsTooLongForCallbackData(t *testing.T) {
-	require.Nil(t, keyboard(nil))
-	kb := keyboard([]bot.Button{{ID: "ok", Label: "OK"}, {ID: strings.Repeat("x", 65), Label: "Too long"}})
-	require.Len(t, kb.InlineKeyboard, 1)
-	require.Equal(t, "ok", kb.InlineKeyboard[0][0].CallbackData)
+func TestSplitCountsRunesForSlack(t *testing.T) {
+	parts := Split(strings.Repeat("é", 7000), 3000, Runes)
+	require.Len(t, parts, 3)
+	require.Equal(t, 3000, len([]rune(parts[0])))
 }
