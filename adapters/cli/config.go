@@ -31,6 +31,17 @@ type Config struct {
 	LinksFile      string         // LINKS_FILE
 	MigrateOnStart bool           // MIGRATE_ON_START
 	Telegram       TelegramConfig
+	Slack          SlackConfig
+}
+
+// SlackConfig is the SLACK_* variables; the bot runs in Slack when
+// BotToken is set, with a signing secret (HTTP mode), an app token
+// (Socket Mode), or both.
+type SlackConfig struct {
+	BotToken      string // SLACK_BOT_TOKEN
+	SigningSecret string // SLACK_SIGNING_SECRET
+	AppToken      string // SLACK_APP_TOKEN
+	APIURL        string // SLACK_API_URL
 }
 
 // TelegramConfig is the TELEGRAM_* variables; the bot runs on Telegram
@@ -86,9 +97,39 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.MigrateOnStart = b
 	}
-	tg, err := loadTelegram(getenv)
-	c.Telegram = tg
+	if c.Telegram, err = loadTelegram(getenv); err != nil {
+		return c, err
+	}
+	c.Slack, err = loadSlack(getenv)
 	return c, err
+}
+
+func loadSlack(getenv func(string) string) (SlackConfig, error) {
+	s := SlackConfig{
+		BotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		SigningSecret: strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
+		AppToken:      strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		APIURL:        strings.TrimSpace(getenv("SLACK_API_URL")),
+	}
+	// Tokens are secrets: errors name the variable, never the value.
+	switch {
+	case s.BotToken == "" && (s.SigningSecret != "" || s.AppToken != ""):
+		return s, fmt.Errorf("SLACK_BOT_TOKEN: needed with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN")
+	case s.BotToken == "":
+		return s, nil
+	case !strings.HasPrefix(s.BotToken, "xoxb-"):
+		return s, fmt.Errorf("SLACK_BOT_TOKEN: not a bot token (it starts with xoxb-; see OAuth & Permissions)")
+	case s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-"):
+		return s, fmt.Errorf("SLACK_APP_TOKEN: not an app-level token (it starts with xapp-; see Basic Information > App-Level Tokens)")
+	case s.SigningSecret == "" && s.AppToken == "":
+		return s, fmt.Errorf("SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: set one (HTTP mode or Socket Mode) with SLACK_BOT_TOKEN")
+	}
+	if s.APIURL != "" {
+		if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return s, fmt.Errorf("SLACK_API_URL: %q is not an http(s) URL such as https://slack.com/api/", s.APIURL)
+		}
+	}
+	return s, nil
 }
 
 // webhookSecretRe is what Telegram accepts as a webhook secret token.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"activation-bot/adapters/slack"
 	"activation-bot/adapters/telegram"
 	"activation-bot/adapters/web"
 	"activation-bot/bot"
@@ -75,8 +76,21 @@ func (a *app) serve(ctx context.Context, addr string) error {
 		if tg.Webhook() {
 			mux.Handle(telegram.WebhookPath, tg.WebhookHandler(engine))
 		}
-	} else {
-		a.log.InfoContext(ctx, "no platform configured: set TELEGRAM_BOT_TOKEN to talk to students on Telegram")
+	}
+	sl, err := a.slack(ctx, engine.Pack())
+	if err != nil {
+		return err
+	}
+	if sl != nil {
+		senders[slack.Platform] = sl.Sender()
+		if sl.HTTPMode() {
+			for path, h := range sl.Routes(engine) {
+				mux.Handle(path, h)
+			}
+		}
+	}
+	if len(senders) == 0 {
+		a.log.InfoContext(ctx, "no platform configured: set TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN to talk to students there")
 	}
 	dispatcher := bot.NewDispatcher(engine, queue, senders, a.log)
 	// The queue outlives ctx: on shutdown its running jobs finish first.
@@ -96,6 +110,13 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	if tg != nil && !tg.Webhook() {
 		go func() {
 			if err := tg.Poll(runCtx, engine); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	if sl != nil && sl.SocketMode() {
+		go func() {
+			if err := sl.RunSocketMode(runCtx, engine); err != nil {
 				cancel(err)
 			}
 		}()
@@ -142,6 +163,34 @@ func (a *app) telegram(ctx context.Context, pack *flows.Pack) (*telegram.Adapter
 	}
 	a.log.InfoContext(ctx, "on Telegram", slog.String("bot", "@"+tg.Username()), slog.String("mode", mode))
 	return tg, nil
+}
+
+// slack builds and sets up the Slack adapter when a bot token is set.
+func (a *app) slack(ctx context.Context, pack *flows.Pack) (*slack.Adapter, error) {
+	c := a.cfg.Slack
+	if c.BotToken == "" {
+		return nil, nil
+	}
+	var commands []string
+	for name := range pack.Commands {
+		commands = append(commands, name)
+	}
+	sl, err := slack.New(slack.Config{
+		BotToken:      c.BotToken,
+		SigningSecret: c.SigningSecret,
+		AppToken:      c.AppToken,
+		APIURL:        c.APIURL,
+		Commands:      commands,
+		Logger:        a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := sl.Setup(ctx); err != nil {
+		return nil, err
+	}
+	a.log.InfoContext(ctx, "in Slack", slog.Bool("http_mode", sl.HTTPMode()), slog.Bool("socket_mode", sl.SocketMode()))
+	return sl, nil
 }
 
 func randomSecret() (string, error) {

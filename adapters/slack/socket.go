@@ -1,0 +1,114 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/slack-go/slack/socketmode"
+)
+
+// RunSocketMode connects to Slack (apps.connections.open, then a
+// websocket) and reads envelopes until ctx ends. An envelope is
+// acknowledged once its event is in the inbox; one that cannot be stored
+// is left unacknowledged, and Slack delivers it again.
+func (a *Adapter) RunSocketMode(ctx context.Context, acc Acceptor) error {
+	client := socketmode.New(a.api)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case evt, ok := <-client.Events:
+				if !ok {
+					return
+				}
+				a.handleSocketEvent(ctx, client, acc, evt)
+			}
+		}
+	}()
+	err := client.RunContext(ctx)
+	<-done
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("slack socket mode: %w", err)
+}
+
+func (a *Adapter) handleSocketEvent(ctx context.Context, client *socketmode.Client, acc Acceptor, evt socketmode.Event) {
+	req := evt.Request
+	switch evt.Type {
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go could not parse the payload into its types; the bot's
+		// own reading is more lenient, so try that.
+		bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
+		if !ok {
+			return
+		}
+		req = &socketmode.Request{}
+		if json.Unmarshal(bad.Message, req) != nil || req.EnvelopeID == "" {
+			a.log.WarnContext(ctx, "slack socket mode: unreadable message dropped")
+			return
+		}
+	case socketmode.EventTypeInvalidAuth:
+		a.log.ErrorContext(ctx, "slack socket mode: SLACK_APP_TOKEN refused")
+		return
+	case socketmode.EventTypeConnected:
+		a.log.InfoContext(ctx, "slack socket mode connected")
+		return
+	}
+	if req == nil || req.EnvelopeID == "" {
+		return
+	}
+	if err := a.acceptEnvelope(ctx, acc, req); err != nil {
+		return // not acknowledged: Slack redelivers it
+	}
+	if err := client.Ack(*req); err != nil {
+		a.log.WarnContext(ctx, "slack socket mode: acknowledging failed", slog.Any("error", err))
+	}
+}
+
+// acceptEnvelope stores the event an envelope carries, if any.
+func (a *Adapter) acceptEnvelope(ctx context.Context, acc Acceptor, req *socketmode.Request) error {
+	switch req.Type {
+	case socketmode.RequestTypeEventsAPI:
+		in, ok, _, err := a.fromEvent(ctx, req.Payload)
+		if err != nil || !ok {
+			return nil // nothing the bot reads: acknowledged and dropped
+		}
+		return a.accept(ctx, acc, in)
+	case socketmode.RequestTypeInteractive:
+		in, ok, err := a.fromInteraction(ctx, req.Payload)
+		switch {
+		case errors.Is(err, errMalformed):
+			return nil
+		case err != nil:
+			return err // the DM could not be opened: let Slack try again
+		case !ok:
+			return nil
+		}
+		return a.accept(ctx, acc, in)
+	case socketmode.RequestTypeSlashCommands:
+		var fields map[string]any
+		if json.Unmarshal(req.Payload, &fields) != nil {
+			return nil
+		}
+		form := url.Values{}
+		for k, v := range fields {
+			if s, ok := v.(string); ok {
+				form.Set(k, s)
+			}
+		}
+		in, ok := a.fromCommand(ctx, form)
+		if !ok {
+			return nil
+		}
+		return a.accept(ctx, acc, in)
+	}
+	return nil
+}
