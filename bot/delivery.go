@@ -18,9 +18,10 @@ func (c Chat) String() string { return c.Platform + ":" + c.ID }
 // Delivery is one row of the outbox: a message for a chat, or the
 // acknowledgement of a platform event (Ack), sent in id order per chat.
 type Delivery struct {
-	ID       int64 `json:"-"`
-	Chat     Chat  `json:"-"`
-	Attempts int   `json:"-"`
+	ID       int64     `json:"-"`
+	Chat     Chat      `json:"-"`
+	Attempts int       `json:"-"`
+	Created  time.Time `json:"-"`
 	// Parts of a long message already confirmed by the platform, which
 	// splits it: a retry sends only the rest.
 	Parts   int       `json:"-"`
@@ -115,9 +116,17 @@ func (e *RetryAfter) Error() string {
 
 func (e *RetryAfter) Unwrap() error { return e.Err }
 
-// maxSendAttempts bounds the transient failures of one outbox row: with the
-// job queue's backoff, several hours of a platform being down.
-const maxSendAttempts = 12
+// maxSendAge bounds how long a message is retried through transient
+// failures (an outage, a wrong token being fixed): a reply older than that
+// no longer helps the student.
+const maxSendAge = 12 * time.Hour
+
+// sendTimeout bounds one send and its record; minTimeLeft is the time a
+// chat's work must have left to start another one.
+const (
+	sendTimeout = 10 * time.Second
+	minTimeLeft = 12 * time.Second
+)
 
 // maxWait is the longest a rate-limit slot is waited for in place; a later
 // slot hands the chat back to the queue.

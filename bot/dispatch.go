@@ -40,11 +40,14 @@ func (d *Dispatcher) Work(ctx context.Context, chat Chat) error {
 
 func (d *Dispatcher) processAll(ctx context.Context, chat Chat) error {
 	for {
+		if err := yieldNearDeadline(ctx); err != nil {
+			return err
+		}
 		in, ok, err := d.queue.NextInbound(ctx, chat)
 		if err != nil || !ok {
 			return err
 		}
-		err = d.engine.Process(ctx, in)
+		err = d.process(ctx, in)
 		if err == nil || errors.Is(err, ErrDuplicate) {
 			continue
 		}
@@ -60,9 +63,23 @@ func (d *Dispatcher) processAll(ctx context.Context, chat Chat) error {
 	}
 }
 
+// process steps one event; a panic is a failure of that event, recorded
+// like an error, so it cannot take the chat's job down with it for ever.
+func (d *Dispatcher) process(ctx context.Context, in Inbound) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic while processing: %v", r)
+		}
+	}()
+	return d.engine.Process(ctx, in)
+}
+
 func (d *Dispatcher) deliverAll(ctx context.Context, chat Chat) error {
 	sender := d.senders[chat.Platform]
 	for {
+		if err := yieldNearDeadline(ctx); err != nil {
+			return err
+		}
 		dl, ok, err := d.queue.NextDelivery(ctx, chat)
 		if err != nil || !ok {
 			return err
@@ -84,9 +101,22 @@ func (d *Dispatcher) deliverAll(ctx context.Context, chat Chat) error {
 	}
 }
 
+// yieldNearDeadline hands the chat back to the queue when the work's time
+// is nearly up, rather than start a send that the deadline would cut off.
+func yieldNearDeadline(ctx context.Context) error {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < minTimeLeft {
+		return &RetryAfter{}
+	}
+	return nil
+}
+
 // send delivers one row and settles it; the error it returns stops the
-// chat's work for now.
+// chat's work for now. Once started, the send and its record are not cut
+// off by the job's deadline or a shutdown: a message the platform took
+// but the outbox did not record as sent would go out twice.
 func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
 	sent, err := sender.Send(ctx, dl)
 	log := d.log.With(slog.String("chat", dl.Chat.String()), slog.Int64("outbox_id", dl.ID))
 	var later *RetryAfter
@@ -108,8 +138,9 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 		return d.queue.Undeliverable(ctx, dl.ID, err)
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case dl.Attempts+1 >= maxSendAttempts:
-		log.ErrorContext(ctx, "giving up on a message", slog.Int("attempts", dl.Attempts+1), slog.Any("error", err))
+	case d.clock().Sub(dl.Created) > maxSendAge:
+		log.ErrorContext(ctx, "giving up on a message", slog.Int("attempts", dl.Attempts+1),
+			slog.Duration("age", d.clock().Sub(dl.Created)), slog.Any("error", err))
 		return d.queue.Undeliverable(ctx, dl.ID, err)
 	}
 	log.WarnContext(ctx, "send failed; will retry", slog.Int("attempt", dl.Attempts+1), slog.Any("error", err))

@@ -193,3 +193,64 @@ func TestQueuedSecretsNeverStored(t *testing.T) {
 		require.NotContains(t, dumpDatabase(t, q.testBundle), "Zomer2026")
 	})
 }
+
+// blockingSender holds its first message until released, to cut the work
+// off mid-send.
+type blockingSender struct {
+	recordingSender
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (s *blockingSender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
+	if d.Message != nil {
+		s.once.Do(func() {
+			close(s.started)
+			<-s.release
+		})
+	}
+	return s.recordingSender.Send(ctx, d)
+}
+
+// A send that has started is finished and recorded even when the chat's
+// work is cancelled meanwhile (a job timeout, a shutdown): the platform
+// may have taken the message, so it must not go out again.
+func TestStartedSendSurvivesCancellation(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		q, err := storage.NewQueue(b.db, quiet)
+		require.NoError(t, err)
+		engine, err := bot.NewEngine(bot.Config{Pack: b.pack, Store: storage.NewConversations(b.db), Queue: q, Logger: quiet})
+		require.NoError(t, err)
+		s := &blockingSender{started: make(chan struct{}), release: make(chan struct{})}
+		disp := bot.NewDispatcher(engine, q, map[string]bot.Sender{"test": s}, quiet)
+		require.NoError(t, engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: "1", UserID: "a", ChatID: "a", Text: "which account for toledo"}))
+
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		chat := bot.Chat{Platform: "test", ID: "a"}
+		go func() { done <- disp.Work(ctx, chat) }()
+		<-s.started
+		cancel()
+		close(s.release)
+		require.ErrorIs(t, <-done, context.Canceled)
+		require.Len(t, s.texts("a"), 1, "the started send went out")
+
+		// The work resumes: the rest goes, the first message not again.
+		require.NoError(t, disp.Work(context.Background(), chat))
+		want := len(say(t, b, "reference", "which account for toledo"))
+		require.Len(t, s.texts("a"), want)
+	})
+}
+
+// Work whose time is nearly up hands the chat back instead of starting a
+// send the deadline would cut off.
+func TestWorkYieldsNearItsDeadline(t *testing.T) {
+	q := setupQueued(t, "sqlite")
+	disp := bot.NewDispatcher(q.engine, q.queue, map[string]bot.Sender{"test": q.sender}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var later *bot.RetryAfter
+	require.ErrorAs(t, disp.Work(ctx, bot.Chat{Platform: "test", ID: "nobody"}), &later)
+}

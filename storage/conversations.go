@@ -102,8 +102,9 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 
 // accept records the event id; a second delivery of it is a duplicate.
 func (s *Conversations) accept(ctx context.Context, tx *sqlx.Tx, in bot.Inbound, now time.Time) error {
-	q := `INSERT INTO inbox (platform, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-	res, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.EventID, now)
+	// Handled at once, in this transaction: processed as it is recorded.
+	q := `INSERT INTO inbox (platform, event_id, received_at, processed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.EventID, now, now)
 	if err != nil {
 		return fmt.Errorf("record event %s/%s: %w", in.Platform, in.EventID, err)
 	}

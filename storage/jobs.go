@@ -77,21 +77,23 @@ func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.Peri
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		RetryPolicy:  chatRetryPolicy{},
-		// A chat job that outlives its timeout is snoozed and picked up
-		// again; one left "running" by a crashed instance is rescued soon
-		// after (River's default waits an hour).
-		JobTimeout:           20 * time.Second,
-		RescueStuckJobsAfter: 30 * time.Second,
+		// A chat's work yields before its timeout (bot.Dispatcher) and is
+		// picked up again, so a job never runs much past it; one left
+		// "running" by a crashed instance is rescued after RescueStuckJobsAfter
+		// (River's default waits an hour), which must stay above the timeout:
+		// else a second worker could take a job that still runs.
+		JobTimeout:           30 * time.Second,
+		RescueStuckJobsAfter: 45 * time.Second,
 		// Delivery rows and jobs are inspected by the admin tools; a day
 		// of finished jobs is plenty.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 	}
 }
 
-// chatRetryPolicy backs off on the failures a job had, not on its
-// attempts: snoozes (a 429, a rate-limit wait) count as attempts in River,
-// and must not make the next retry after a 502 wait minutes. 1 s, 2 s, 4 s,
-// ... capped at 5 minutes, with jitter so chats do not retry in step.
+// chatRetryPolicy backs off on the errors a job had: 1 s, 2 s, 4 s, ...
+// capped at 5 minutes, with jitter so chats do not retry in step. (River's
+// default grows with the fourth power of the attempt: hours too soon for a
+// chat.)
 type chatRetryPolicy struct{}
 
 func (chatRetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
@@ -101,7 +103,7 @@ func (chatRetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(wait)
 }
 
-// driver returns River's driver for the database: database/sql over lib/pq
+// riverDriver returns River's driver for the database: database/sql over lib/pq
 // on Postgres, its SQLite driver over the same single connection.
 func (db *DB) riverDriver() riverdriver.Driver[*sql.Tx] {
 	if db.dialect.name == postgresName {

@@ -174,13 +174,18 @@ const maxProcessAttempts = 5
 
 // FailInbound implements bot.Queue.
 func (q *Queue) FailInbound(ctx context.Context, id int64, cause error) error {
-	query := `UPDATE inbox SET attempts = attempts + 1, error = ?,
-		processed_at = CASE WHEN attempts + 1 >= ? THEN ? ELSE NULL END WHERE id = ?`
-	_, err := q.db.ExecContext(ctx, q.db.Rebind(query), errorText(cause), maxProcessAttempts, q.now().UTC(), id)
-	if err != nil {
-		return fmt.Errorf("record failure of event %d: %w", id, err)
-	}
-	return nil
+	return q.inTx(ctx, fmt.Sprintf("record failure of event %d", id), func(tx *sqlx.Tx) error {
+		query := `UPDATE inbox SET attempts = attempts + 1, error = ? WHERE id = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), errorText(cause), id); err != nil {
+			return fmt.Errorf("record failure of event %d: %w", id, err)
+		}
+		// Two statements: Postgres will not type a parameter inside CASE.
+		query = `UPDATE inbox SET processed_at = ? WHERE id = ? AND attempts >= ? AND processed_at IS NULL`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), q.now().UTC(), id, maxProcessAttempts); err != nil {
+			return fmt.Errorf("set event %d aside: %w", id, err)
+		}
+		return nil
+	})
 }
 
 func (q *Queue) setAside(ctx context.Context, id int64, cause error) error {
@@ -263,12 +268,13 @@ func writeDeliveries(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, rows []bot
 // NextDelivery implements bot.Queue.
 func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, bool, error) {
 	var row struct {
-		ID       int64  `db:"id"`
-		Payload  string `db:"payload"`
-		Attempts int    `db:"attempts"`
-		Parts    int    `db:"parts_sent"`
+		ID       int64     `db:"id"`
+		Payload  string    `db:"payload"`
+		Attempts int       `db:"attempts"`
+		Parts    int       `db:"parts_sent"`
+		Created  time.Time `db:"created_at"`
 	}
-	query := `SELECT id, payload, attempts, parts_sent FROM outbox
+	query := `SELECT id, payload, attempts, parts_sent, created_at FROM outbox
 		WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1`
 	err := q.db.GetContext(ctx, &row, q.db.Rebind(query), chat.Platform, chat.ID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -285,7 +291,7 @@ func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, 
 		}
 		return q.NextDelivery(ctx, chat)
 	}
-	d.ID, d.Chat, d.Attempts, d.Parts = row.ID, chat, row.Attempts, row.Parts
+	d.ID, d.Chat, d.Attempts, d.Parts, d.Created = row.ID, chat, row.Attempts, row.Parts, row.Created
 	return d, true, nil
 }
 

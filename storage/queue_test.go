@@ -217,3 +217,29 @@ func TestEventAcceptedAsTheJobFinishesIsWorked(t *testing.T) {
 		}, 10*time.Second, 10*time.Millisecond, "the second event is worked")
 	})
 }
+
+// An event whose processing keeps failing is set aside after a few
+// attempts, with its error, so the chat's next events are handled.
+func TestFailingEventIsSetAside(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := newQueue(t, d)
+		ctx := context.Background()
+		chat := bot.Chat{Platform: "test", ID: "1"}
+		for _, id := range []string{"bad", "next"} {
+			require.NoError(t, q.Accept(ctx, bot.Inbound{Platform: "test", EventID: id, UserID: "1", ChatID: "1", Text: id}))
+		}
+		for attempt := 1; ; attempt++ {
+			in, ok, err := q.NextInbound(ctx, chat)
+			require.NoError(t, err)
+			require.True(t, ok)
+			if in.Text == "next" {
+				require.Equal(t, 6, attempt, "set aside after 5 failures")
+				break
+			}
+			require.NoError(t, q.FailInbound(ctx, in.InboxID, fmt.Errorf("boom %d", attempt)))
+		}
+		var reason string
+		require.NoError(t, d.DB.Get(&reason, `SELECT error FROM inbox WHERE event_id = 'bad' AND processed_at IS NOT NULL`))
+		require.Equal(t, "boom 5", reason)
+	})
+}

@@ -132,6 +132,9 @@ func loadSlack(getenv func(string) string) (SlackConfig, error) {
 	return s, nil
 }
 
+// telegramTokenRe is the shape of a bot token.
+var telegramTokenRe = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+
 // webhookSecretRe is what Telegram accepts as a webhook secret token.
 var webhookSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
@@ -142,7 +145,7 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 		WebhookURL:    strings.TrimSpace(getenv("TELEGRAM_WEBHOOK_URL")),
 		WebhookSecret: strings.TrimSpace(getenv("TELEGRAM_WEBHOOK_SECRET")),
 	}
-	if t.Token != "" && !strings.Contains(t.Token, ":") {
+	if t.Token != "" && !telegramTokenRe.MatchString(t.Token) {
 		// Never echo the token: it is a secret.
 		return t, fmt.Errorf("TELEGRAM_BOT_TOKEN: not a bot token (BotFather gives one like 123456:ABC-DEF...)")
 	}

@@ -24,8 +24,9 @@ import (
 	"activation-bot/storage"
 )
 
-// drainTimeout bounds how long a stopping server finishes in-flight work.
-const drainTimeout = 20 * time.Second
+// drainTimeout bounds how long a stopping server finishes in-flight work:
+// within the 30 s most process managers give before they kill.
+const drainTimeout = 25 * time.Second
 
 func newServe(env Env) *cobra.Command {
 	var addr string

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -167,10 +168,24 @@ func classify(err error) error {
 	return err // 5xx, network, internal_error, a revoked token: retried
 }
 
-// escape makes text safe for Slack's mrkdwn: &, < and > only.
+// escape makes text safe for Slack's mrkdwn: &, < and > only. User
+// mentions (<@U0123>) stay, so the pointer to the app's DM is a link.
 func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	var b strings.Builder
+	last := 0
+	for _, m := range mentionRe.FindAllStringIndex(s, -1) {
+		b.WriteString(escaper.Replace(s[last:m[0]]))
+		b.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(escaper.Replace(s[last:]))
+	return b.String()
 }
+
+var (
+	escaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	mentionRe = regexp.MustCompile(`<@[UW][A-Z0-9]{2,20}>`)
+)
 
 func truncate(s string, n int) string {
 	r := []rune(s)

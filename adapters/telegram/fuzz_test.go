@@ -18,6 +18,7 @@ func FuzzWebhook(f *testing.F) {
 		`{"update_id":6,"edited_message":{"chat":{"id":5,"type":"private"},"from":{"id":5},"text":"x"}}`,
 		`{"update_id":-1}`, `{"update_id":1e99}`, `{"update_id":null}`, `{}`, `null`, `"x"`, ``, `{"update_id":7,"message":null}`,
 		`{"update_id":8,"message":{"chat":{"id":"5"},"text":5}}`,
+		`{"update_id":9,"message":{"chat":{"id":-1,"type":"group"},"from":{"id":5},"text":"/x","entities":[{"type":"bot_command","offset":1,"length":9223372036854775807}]}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -80,8 +80,7 @@ func (a *Adapter) pollOnce(ctx context.Context, acc Acceptor, offset int64) (int
 	for _, raw := range updates {
 		u, err := decodeUpdate(raw)
 		if err != nil {
-			// Not an update at all: nothing to store, and its id is unknown;
-			// the ids of the others still move the offset past it.
+			// Not an update at all: nothing to store, and its id unknown.
 			a.log.ErrorContext(ctx, "telegram sent something that is not an update", slog.Any("error", err))
 			continue
 		}
@@ -138,6 +137,8 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessa
 		return r.Result, nil
 	case r.ErrorCode == http.StatusConflict:
 		return nil, errConflict{r.Description}
+	case r.ErrorCode == http.StatusUnauthorized:
+		return nil, errConflict{"TELEGRAM_BOT_TOKEN refused: " + r.Description}
 	case r.ErrorCode == http.StatusTooManyRequests:
 		return nil, errRetryAfter(time.Duration(max(r.Parameters.RetryAfter, 1)) * time.Second)
 	}

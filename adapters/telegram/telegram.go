@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -71,8 +72,9 @@ type Adapter struct {
 
 // New builds the adapter. It makes no request: Setup does.
 func New(cfg Config) (*Adapter, error) {
-	if strings.TrimSpace(cfg.Token) == "" {
-		return nil, errors.New("TELEGRAM_BOT_TOKEN is empty")
+	if !tokenRe.MatchString(cfg.Token) {
+		// Never echo the token: it is a secret.
+		return nil, errors.New("TELEGRAM_BOT_TOKEN: not a bot token (BotFather gives one like 123456:ABC-DEF...)")
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
@@ -115,13 +117,19 @@ func New(cfg Config) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram client: %w", err)
 	}
+	botID, _, _ := strings.Cut(cfg.Token, ":")
 	return &Adapter{
 		cfg:    cfg,
 		api:    api,
 		sender: &Sender{api: api, perChat: cfg.PerChat, global: cfg.Overall},
+		reader: reader{botID: botID},
 		log:    cfg.Logger,
 	}, nil
 }
+
+// tokenRe is the shape of a bot token; anything else could end up in a
+// request URL and an error message.
+var tokenRe = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
 
 // checkURL accepts an absolute http or https URL: Telegram requires https
 // for webhooks, but a self-hosted Bot API server and tests use http.
@@ -153,8 +161,11 @@ type Command struct {
 // polling, makes sure no webhook is set.
 func (a *Adapter) Setup(ctx context.Context, menus map[string][]Command) error {
 	me, err := a.api.GetMe(ctx)
-	if err != nil {
+	if errors.Is(err, tgbot.ErrorUnauthorized) {
 		return fmt.Errorf("TELEGRAM_BOT_TOKEN: Telegram refused it (getMe): %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("telegram getMe (TELEGRAM_API_URL %s): %w", a.cfg.APIURL, err)
 	}
 	a.reader.username = me.Username
 	for lang, cmds := range menus {

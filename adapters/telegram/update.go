@@ -126,12 +126,15 @@ func decodeUpdate(body []byte) (update, error) {
 // reader turns updates into the engine's events for one bot.
 type reader struct {
 	username string // the bot's @username, without "@"
+	botID    string // the bot's id, the token's first part
 }
 
 // inbound returns the event an update carries for the engine, and false
 // for an update the bot ignores (a channel post, an inline query, ...).
 func (r reader) inbound(u update) (bot.Inbound, bool) {
-	id := strconv.FormatInt(u.ID, 10)
+	// update_id counts per bot: a new token (a new bot) starts over, and
+	// must not find its ids taken in the inbox.
+	id := r.botID + ":" + strconv.FormatInt(u.ID, 10)
 	switch {
 	case u.Message != nil:
 		return r.fromMessage(id, u.Message, "")
@@ -175,7 +178,8 @@ func (r reader) fromMessage(id string, m *message, edited string) (bot.Inbound, 
 func (r reader) addressed(m *message) bool {
 	units := utf16.Encode([]rune(m.Text))
 	for _, e := range m.Entities {
-		if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > len(units) {
+		// Written so that no length, however large, overflows.
+		if e.Offset < 0 || e.Length <= 0 || e.Offset > len(units) || e.Length > len(units)-e.Offset {
 			continue
 		}
 		s := string(utf16.Decode(units[e.Offset : e.Offset+e.Length]))

@@ -57,10 +57,22 @@ func (a *Adapter) WebhookHandler(acc Acceptor) http.Handler {
 	})
 }
 
+// read turns an update into an event; an update that trips the reader
+// is logged and ignored, never a crash or an update read again for ever.
+func (a *Adapter) read(ctx context.Context, u update) (in bot.Inbound, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.ErrorContext(ctx, "telegram update could not be read; ignored", slog.Int64("update_id", u.ID), slog.Any("panic", r))
+			in, ok = bot.Inbound{}, false
+		}
+	}()
+	return a.reader.inbound(u)
+}
+
 // accept stores the event an update carries; an update the bot ignores,
 // or one stored already, is done.
 func (a *Adapter) accept(ctx context.Context, acc Acceptor, u update) error {
-	in, ok := a.reader.inbound(u)
+	in, ok := a.read(ctx, u)
 	if !ok {
 		a.log.DebugContext(ctx, "telegram update ignored", slog.Int64("update_id", u.ID))
 		return nil

@@ -30,7 +30,10 @@ func Split(text string, limit int, count Count) []string {
 		parts = append(parts, strings.TrimRight(text[:cut], " \n"))
 		text = strings.TrimLeft(text[cut:], " \n")
 	}
-	return append(parts, text)
+	if text != "" || len(parts) == 0 {
+		parts = append(parts, text) // a text of blanks past the limit leaves nothing more
+	}
+	return parts
 }
 
 // Len is the length of s as counted by count.

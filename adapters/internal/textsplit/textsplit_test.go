@@ -36,3 +36,9 @@ func TestSplitCountsRunesForSlack(t *testing.T) {
 	require.Len(t, parts, 3)
 	require.Equal(t, 3000, len([]rune(parts[0])))
 }
+
+func TestSplitDropsATrailingPartOfBlanks(t *testing.T) {
+	parts := Split(strings.Repeat("a", 4096)+"  \n\n ", 4096, UTF16)
+	require.Equal(t, []string{strings.Repeat("a", 4096)}, parts)
+	require.Equal(t, []string{""}, Split("", 4096, UTF16))
+}
