@@ -74,7 +74,7 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		return fmt.Errorf("step conversation of student %d: %w", studentID, err)
 	}
 	if turn.Erase {
-		if err := s.erase(ctx, tx, studentID); err != nil {
+		if err := s.erase(ctx, tx, studentID, in); err != nil {
 			return err
 		}
 	} else if err := s.save(ctx, tx, conv, before, in, turn, now); err != nil {
@@ -256,10 +256,17 @@ func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.
 }
 
 // erase deletes the student; identities, conversation, progress and
-// transcript go with it (ON DELETE CASCADE).
-func (s *Conversations) erase(ctx context.Context, tx *sqlx.Tx, studentID int64) error {
+// transcript go with it (ON DELETE CASCADE). The messages already sent to
+// their chat go too; what is still to be sent (the confirmation of the
+// erasure) stays, and so do the inbox's event ids, bare after processing,
+// so an old event redelivered is still known.
+func (s *Conversations) erase(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.Inbound) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), studentID); err != nil {
 		return fmt.Errorf("erase student %d: %w", studentID, err)
+	}
+	q := `DELETE FROM outbox WHERE platform = ? AND chat_id = ? AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.ChatID); err != nil {
+		return fmt.Errorf("erase the messages sent to student %d: %w", studentID, err)
 	}
 	return nil
 }

@@ -444,3 +444,27 @@ func TestPollingStopsWhenAWebhookTakesOver(t *testing.T) {
 	}
 	require.Equal(t, 5, conflicts, "a few conflicts are waited out first")
 }
+
+// /forget erases the student and what the bot sent them; the confirmation
+// still arrives.
+func TestForgetErasesTheChat(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbName string) {
+		h := newHarness(t, dbName, options{})
+		require.Equal(t, http.StatusOK, h.post(h.text(24, "which account for toledo")))
+		h.waitSends(24, 1)
+		require.Equal(t, http.StatusOK, h.post(h.text(24, "/forget")))
+		h.settle()
+		sent := h.sendsTo(24)
+		confirm := sent[len(sent)-1]
+		require.Contains(t, buttons(t, confirm), "forget_yes")
+		require.Equal(t, http.StatusOK, h.post(h.press(24, confirm, "forget_yes")))
+		n := len(sent)
+		h.waitSends(24, n+1)
+		h.settle()
+		var students, rows int
+		require.NoError(t, h.db.DB.Get(&students, `SELECT COUNT(*) FROM identities WHERE platform = 'telegram' AND platform_user_id = '24'`))
+		require.Zero(t, students)
+		require.NoError(t, h.db.DB.Get(&rows, `SELECT COUNT(*) FROM outbox WHERE chat_id = '24'`))
+		require.LessOrEqual(t, rows, 2, "only what was sent after the erasure stays")
+	})
+}
