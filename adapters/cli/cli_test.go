@@ -52,6 +52,16 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"TZ_CAMPUS": "Mars/Olympus"}, "TZ_CAMPUS:"},
 		{map[string]string{"MIGRATE_ON_START": "perhaps"}, "MIGRATE_ON_START:"},
 		{map[string]string{"CONTENT_FILE": "/nonexistent/pack.yaml"}, "CONTENT_FILE:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "s3cret"}, "TELEGRAM_BOT_TOKEN:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "bot.example.org"}, "TELEGRAM_WEBHOOK_URL:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_SECRET": "has spaces"}, "TELEGRAM_WEBHOOK_SECRET:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_DELETE_WEBHOOK": "sure"}, "TELEGRAM_DELETE_WEBHOOK:"},
+		{map[string]string{"SLACK_BOT_TOKEN": "s3cret"}, "SLACK_BOT_TOKEN:"},
+		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN:"},
+		{map[string]string{"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN:"},
+		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "s3cret"}, "SLACK_APP_TOKEN:"},
+		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "x", "SLACK_API_URL": "slack.com"}, "SLACK_API_URL:"},
 	} {
 		env := sqliteEnv(t)
 		for k, v := range tc.env {

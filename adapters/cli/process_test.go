@@ -3,6 +3,9 @@ package cli_test
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"activation-bot/adapters/slack/slacktest"
 	"activation-bot/adapters/telegram/telegramtest"
 	"activation-bot/storage/storagetest"
 )
@@ -234,4 +238,43 @@ func TestServeOnTelegram(t *testing.T) {
 		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 		require.NoError(t, cmd.Wait())
 	})
+}
+
+// serve in Slack (HTTP mode) as a process: a signed DM gets its reply
+// through the fake Slack API, a forged one gets 401, SIGTERM exits 0.
+func TestServeInSlack(t *testing.T) {
+	fake := slacktest.New(t)
+	port := freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	const secret = "test-signing-secret"
+	cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port))
+	cmd.Env = append(os.Environ(), "DATABASE_URL=sqlite:"+filepath.Join(t.TempDir(), "bot.db"), "LOG_LEVEL=warn",
+		"SLACK_BOT_TOKEN="+slacktest.BotToken, "SLACK_SIGNING_SECRET="+secret, "SLACK_API_URL="+fake.URL+"/api/")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	code, err := get(t, base+"/readyz")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+
+	body := fmt.Sprintf(`{"type":"event_callback","team_id":%q,"event_id":"Ev1","event":{"type":"message","channel_type":"im",
+		"channel":"D0ANN","user":"U0ANN","text":"which account for toledo","ts":"1.1"}}`, slacktest.TeamID)
+	post := func(key string) int {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		mac := hmac.New(sha256.New, []byte(key))
+		fmt.Fprintf(mac, "v0:%s:%s", ts, body)
+		req, err := http.NewRequest(http.MethodPost, base+"/slack/events", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusUnauthorized, post("forged"))
+	require.Equal(t, http.StatusOK, post(secret))
+	fake.WaitCalls(t, 1, "chat.postMessage")
+	require.Contains(t, fake.Posted("D0ANN")[0].Fields["text"], "Toledo")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "SIGTERM drains and exits 0")
 }
