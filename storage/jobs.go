@@ -69,7 +69,7 @@ const queueRetention = 7 * 24 * time.Hour
 // minute.
 func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob) *river.Config {
 	return &river.Config{
-		Logger: log,
+		Logger: quieter(log),
 		Queues: map[string]river.QueueConfig{
 			chatQueue:          {MaxWorkers: 50, FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond},
 			river.QueueDefault: {MaxWorkers: 4},
@@ -114,7 +114,7 @@ func (db *DB) riverDriver() riverdriver.Driver[*sql.Tx] {
 
 // migrateJobs applies River's own migrations after ours.
 func (db *DB) migrateJobs(ctx context.Context, log *slog.Logger) error {
-	m, err := rivermigrate.New(db.riverDriver(), &rivermigrate.Config{Logger: log})
+	m, err := rivermigrate.New(db.riverDriver(), &rivermigrate.Config{Logger: quieter(log)})
 	if err != nil {
 		return fmt.Errorf("prepare job queue migrations: %w", err)
 	}
@@ -212,3 +212,24 @@ type purgeWorker struct {
 func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
 	return w.q.purge(ctx, queueRetention)
 }
+
+// quieter passes on River's warnings and errors only: its informational
+// lines (job counts every few seconds) would drown the bot's own.
+func quieter(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return nil
+	}
+	return slog.New(warnings{log.Handler()})
+}
+
+type warnings struct{ slog.Handler }
+
+func (w warnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnings) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnings{w.Handler.WithAttrs(attrs)}
+}
+
+func (w warnings) WithGroup(name string) slog.Handler { return warnings{w.Handler.WithGroup(name)} }
