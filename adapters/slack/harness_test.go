@@ -213,7 +213,7 @@ func (h *harness) press(user string, posted slacktest.Call, actionValue string) 
 		"team":      map[string]any{"id": slacktest.TeamID},
 		"channel":   map[string]any{"id": resp.Channel},
 		"container": map[string]any{"type": "message", "message_ts": resp.TS, "channel_id": resp.Channel, "is_ephemeral": false},
-		"message":   map[string]any{"text": posted.Fields["text"], "ts": resp.TS},
+		"message":   map[string]any{"text": posted.Fields["text"], "ts": resp.TS, "blocks": json.RawMessage(posted.Fields["blocks"])},
 		"actions": []map[string]any{{"type": "button", "action_id": "choice:" + actionValue, "block_id": "choices",
 			"value": actionValue, "text": map[string]any{"type": "plain_text", "text": label}, "action_ts": "1.2"}},
 	}

@@ -36,6 +36,7 @@ type innerEvent struct {
 	BotID       string            `json:"bot_id"`
 	Tab         string            `json:"tab"`
 	Files       []json.RawMessage `json:"files"`
+	Edited      json.RawMessage   `json:"edited"`
 }
 
 // errMalformed: the body is not a payload Slack sends.
@@ -65,13 +66,18 @@ func (a *Adapter) fromEvent(ctx context.Context, body []byte) (in bot.Inbound, o
 }
 
 func (a *Adapter) readEvent(ctx context.Context, env eventEnvelope, ev innerEvent) (bot.Inbound, bool) {
-	if ev.User == "" || ev.BotID != "" || ev.User == a.botUser() {
+	if ev.User == "" || ev.BotID != "" || ev.User == a.botUser() || ev.User == "USLACKBOT" {
 		return bot.Inbound{}, false // other bots, and the bot itself: never a loop
+	}
+	if len(ev.Edited) > 0 {
+		return bot.Inbound{}, false // an edited mention comes again: it was answered
 	}
 	in := bot.Inbound{Platform: Platform, EventID: env.EventID, UserID: env.TeamID + ":" + ev.User}
 	switch {
 	case ev.Type == "message" && ev.ChannelType == "im":
 		switch {
+		case (ev.Subtype == "file_share" || len(ev.Files) > 0) && strings.TrimSpace(ev.Text) != "":
+			in.Text = unescape(ev.Text) // a caption says what the student means
 		case ev.Subtype == "file_share" || len(ev.Files) > 0:
 			in.Media = "file"
 		case ev.Subtype == "" || ev.Subtype == "thread_broadcast" || ev.Subtype == "me_message":
@@ -124,10 +130,15 @@ type interaction struct {
 		IsEphemeral bool   `json:"is_ephemeral"`
 	} `json:"container"`
 	Message struct {
-		Text string `json:"text"`
-		TS   string `json:"ts"`
+		Blocks []struct {
+			Type string `json:"type"`
+			Text struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"blocks"`
 	} `json:"message"`
-	Actions []struct {
+	ResponseURL string `json:"response_url"`
+	Actions     []struct {
 		ActionID string `json:"action_id"`
 		Value    string `json:"value"`
 		ActionTS string `json:"action_ts"`
@@ -153,31 +164,56 @@ func (a *Adapter) fromInteraction(ctx context.Context, payload []byte) (bot.Inbo
 		return bot.Inbound{}, false, nil
 	}
 	act := it.Actions[0]
-	in := bot.Inbound{Platform: Platform, UserID: team + ":" + it.User.ID, ButtonID: act.Value,
-		EventID: "action:" + it.TriggerID}
-	if it.TriggerID == "" {
-		in.EventID = "action:" + it.Container.MessageTS + ":" + act.ActionTS
-	}
+	in := bot.Inbound{Platform: Platform, UserID: team + ":" + it.User.ID, ButtonID: act.Value}
 	channel := it.Container.ChannelID
 	if channel == "" {
 		channel = it.Channel.ID
 	}
 	switch {
 	case it.Container.Type == "view" || channel == "":
-		// The App Home: the answer goes to the student's DM with the app.
-		dm, err := a.dmChannel(ctx, it.User.ID)
-		if err != nil {
-			return bot.Inbound{}, false, err
-		}
-		in.ChatID = dm
+		// The App Home: the answer goes to the student's DM with the app,
+		// found when it is sent (no Slack call before the 3-second ack).
+		in.ChatID = a.userAddress(it.User.ID)
+		in.EventID = "action:" + it.TriggerID
 	case it.Container.IsEphemeral || !strings.HasPrefix(channel, "D"):
-		in.ChatID = address{Channel: channel, User: it.User.ID}.String()
+		in.ChatID = address{Channel: channel, User: it.User.ID, ResponseURL: it.ResponseURL}.String()
+		in.EventID = "action:" + it.TriggerID
 	default:
+		// A message's buttons count once: a double click, or a click on a
+		// second device before the update, is the same press.
 		in.ChatID = channel
-		in.Ack = encodeAck(ack{Channel: channel, TS: it.Container.MessageTS, Text: it.Message.Text, Choice: act.Text.Text})
+		in.EventID = "action:" + channel + ":" + it.Container.MessageTS
+		in.Ack = encodeAck(ack{Channel: channel, TS: it.Container.MessageTS, Sections: it.sections(), Choice: act.Text.Text})
+	}
+	if strings.HasSuffix(in.EventID, ":") {
+		return bot.Inbound{}, false, nil // no id to tell a retry from a new press
 	}
 	in.LocaleHint = a.locale(ctx, it.User.ID)
 	return in, true, nil
+}
+
+// sections are the texts of the pressed message's sections, as Slack
+// keeps them (mrkdwn, escaped): the update shows them again unchanged.
+func (it interaction) sections() []string {
+	var out []string
+	for _, b := range it.Message.Blocks {
+		if b.Type == "section" && b.Text.Text != "" {
+			out = append(out, b.Text.Text)
+		}
+	}
+	return out
+}
+
+// userAddress is where a reply to user goes when it did not come from a
+// channel: their DM with the app when known, else the user, whose DM the
+// sender opens.
+func (a *Adapter) userAddress(user string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ch, ok := a.dms[user]; ok {
+		return ch
+	}
+	return address{User: user}.String()
 }
 
 // fromCommand reads a slash command. Its answers are ephemeral, in the
@@ -192,10 +228,12 @@ func (a *Adapter) fromCommand(ctx context.Context, form url.Values) (bot.Inbound
 		return bot.Inbound{}, false
 	}
 	return bot.Inbound{
-		Platform:   Platform,
-		EventID:    "command:" + id,
-		UserID:     team + ":" + user,
-		ChatID:     address{Channel: channel, User: user}.String(),
+		Platform: Platform,
+		EventID:  "command:" + id,
+		UserID:   team + ":" + user,
+		// The answers go through the command's response_url: it reaches
+		// the student in any channel, also one the app is not in.
+		ChatID:     address{Channel: channel, User: user, ResponseURL: form.Get("response_url")}.String(),
 		Text:       a.commandText(form.Get("text")),
 		LocaleHint: a.locale(ctx, user),
 		Name:       form.Get("user_name"),
@@ -221,39 +259,46 @@ func unescape(s string) string {
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
-// address is where a reply goes: a channel (a DM), a thread in a channel,
-// or a user in a channel (ephemeral). It is the chat id of the outbox.
+// address is where a reply goes, written as the chat id of the outbox:
+// a channel ("D…", a DM), a thread in a channel ("C…|ts"), a user in a
+// channel ("C…@U…", ephemeral; with "#url" through a command's or an
+// action's response_url), or a user alone ("@U…", their DM with the app).
 type address struct {
-	Channel, Thread, User string
+	Channel, Thread, User, ResponseURL string
 }
 
 func (d address) String() string {
+	s := d.Channel
 	switch {
 	case d.Thread != "":
-		return d.Channel + "|" + d.Thread
+		s += "|" + d.Thread
 	case d.User != "":
-		return d.Channel + "@" + d.User
+		s += "@" + d.User
 	}
-	return d.Channel
+	if d.ResponseURL != "" {
+		s += "#" + d.ResponseURL
+	}
+	return s
 }
 
 func parseAddress(s string) address {
+	var d address
+	s, d.ResponseURL, _ = strings.Cut(s, "#")
 	if ch, thread, ok := strings.Cut(s, "|"); ok {
-		return address{Channel: ch, Thread: thread}
+		d.Channel, d.Thread = ch, thread
+		return d
 	}
-	if ch, user, ok := strings.Cut(s, "@"); ok {
-		return address{Channel: ch, User: user}
-	}
-	return address{Channel: s}
+	d.Channel, d.User, _ = strings.Cut(s, "@")
+	return d
 }
 
 // ack is what acknowledging a button press needs: the message to update
 // so that it shows the choice and its buttons are gone.
 type ack struct {
-	Channel string `json:"c"`
-	TS      string `json:"ts"`
-	Text    string `json:"t,omitempty"`
-	Choice  string `json:"l,omitempty"`
+	Channel  string   `json:"c"`
+	TS       string   `json:"ts"`
+	Sections []string `json:"s,omitempty"` // mrkdwn as Slack keeps it
+	Choice   string   `json:"l,omitempty"`
 }
 
 func encodeAck(a ack) string {

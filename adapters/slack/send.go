@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -27,7 +26,13 @@ const (
 type Sender struct {
 	api              *slackapi.Client
 	perChat, overall bot.Rate
-	dm               func(ctx context.Context, user string) (string, error)
+	// dm finds the app's DM with a user; botUser is the app's own user id,
+	// the one mention kept live in what the bot says.
+	dm      func(ctx context.Context, user string) (string, error)
+	botUser func() string
+	// responseURLs are the prefixes a response_url may have: Slack's hooks,
+	// and the API's own host (SLACK_API_URL, for tests).
+	responseURLs []string
 }
 
 var _ bot.Sender = (*Sender)(nil)
@@ -46,13 +51,18 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 		return bot.Sent{}, nil
 	}
 	to := parseAddress(d.Chat.ID)
-	opts := []slackapi.MsgOption{
-		slackapi.MsgOptionText(truncate(d.Message.Text, maxFallbackText), false),
-		slackapi.MsgOptionBlocks(messageBlocks(*d.Message)...),
-		slackapi.MsgOptionDisableLinkUnfurl(),
-	}
-	if to.User != "" {
+	opts := s.messageOptions(*d.Message)
+	switch {
+	case to.ResponseURL != "":
+		return bot.Sent{}, s.respond(ctx, to, opts)
+	case to.Channel == "" || (to.User != "" && !strings.HasPrefix(to.Channel, "C") && !strings.HasPrefix(to.Channel, "G")):
+		return s.toDM(ctx, to.User, opts)
+	case to.User != "":
 		ts, err := s.api.PostEphemeralContext(ctx, to.Channel, to.User, opts...)
+		if errors.Is(classify(err), bot.ErrUnreachable) {
+			// The app is not in that channel: the answer goes to the DM.
+			return s.toDM(ctx, to.User, opts)
+		}
 		return bot.Sent{Ref: ts}, classify(err)
 	}
 	if to.Thread != "" {
@@ -62,16 +72,49 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 	return bot.Sent{Ref: ts}, classify(err)
 }
 
+func (s *Sender) messageOptions(m bot.Outbound) []slackapi.MsgOption {
+	return []slackapi.MsgOption{
+		slackapi.MsgOptionText(truncate(s.escape(m.Text), maxFallbackText), false),
+		slackapi.MsgOptionBlocks(s.messageBlocks(m)...),
+		slackapi.MsgOptionDisableLinkUnfurl(),
+	}
+}
+
+func (s *Sender) toDM(ctx context.Context, user string, opts []slackapi.MsgOption) (bot.Sent, error) {
+	ch, err := s.dm(ctx, user)
+	if err != nil {
+		return bot.Sent{}, classify(err)
+	}
+	_, ts, err := s.api.PostMessageContext(ctx, ch, opts...)
+	return bot.Sent{Ref: ts}, classify(err)
+}
+
+// respond answers through a response_url, ephemerally. The URL came in a
+// signed request; it must still be Slack's, never one a payload made up.
+func (s *Sender) respond(ctx context.Context, to address, opts []slackapi.MsgOption) error {
+	allowed := false
+	for _, p := range s.responseURLs {
+		allowed = allowed || strings.HasPrefix(to.ResponseURL, p)
+	}
+	if !allowed {
+		return fmt.Errorf("%w: response_url outside Slack", bot.ErrRejected)
+	}
+	opts = append(opts, slackapi.MsgOptionResponseURL(to.ResponseURL, slackapi.ResponseTypeEphemeral))
+	_, _, err := s.api.PostMessageContext(ctx, to.Channel, opts...)
+	var status slackapi.StatusCodeError
+	if errors.As(err, &status) && status.Code >= 400 && status.Code < 500 {
+		// Expired (30 minutes, 5 uses) or unknown: it will not work later.
+		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
+	}
+	return classify(err)
+}
+
 // messageBlocks lays a message out: its text in sections (each within
-// Slack's limit, cut on paragraphs), then its buttons.
-func messageBlocks(m bot.Outbound) []slackapi.Block {
+// Slack's limit once escaped, cut on paragraphs), then its buttons.
+func (s *Sender) messageBlocks(m bot.Outbound) []slackapi.Block {
 	var blocks []slackapi.Block
-	for _, part := range textsplit.Split(m.Text, maxSectionChars, textsplit.Runes) {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		blocks = append(blocks, slackapi.NewSectionBlock(
-			slackapi.NewTextBlockObject(slackapi.MarkdownType, escape(part), false, false), nil, nil))
+	for _, part := range s.sections(m.Text, maxSectionChars) {
+		blocks = append(blocks, section(part))
 	}
 	if b := buttons(m.Buttons); b != nil {
 		blocks = append(blocks, b)
@@ -79,14 +122,38 @@ func messageBlocks(m bot.Outbound) []slackapi.Block {
 	return blocks
 }
 
+// sections escapes text and cuts it into parts of at most limit
+// characters; a part that escaping made too long is cut again.
+func (s *Sender) sections(text string, limit int) []string {
+	var out []string
+	for _, part := range textsplit.Split(text, limit, textsplit.Runes) {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		esc := s.escape(part)
+		if textsplit.Len(esc, textsplit.Runes) > maxSectionChars && limit > 100 {
+			out = append(out, s.sections(part, limit/2)...)
+			continue
+		}
+		out = append(out, esc)
+	}
+	return out
+}
+
+func section(mrkdwn string) slackapi.Block {
+	return slackapi.NewSectionBlock(slackapi.NewTextBlockObject(slackapi.MarkdownType, mrkdwn, false, false), nil, nil)
+}
+
 // buttons is an actions block with one button per choice; the button's
 // value carries the choice's id.
 func buttons(bs []bot.Button) slackapi.Block {
 	var elems []slackapi.BlockElement
+	seen := map[string]bool{}
 	for _, b := range bs {
-		if b.ID == "" || len(elems) == maxButtons {
-			continue
+		if b.ID == "" || seen[b.ID] || len(elems) == maxButtons {
+			continue // action ids must be unique in a block
 		}
+		seen[b.ID] = true
 		text := slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(b.Label, maxButtonText), true, false)
 		elems = append(elems, slackapi.NewButtonBlockElement("choice:"+b.ID, b.ID, text))
 	}
@@ -108,13 +175,23 @@ func (s *Sender) acknowledge(ctx context.Context, raw string) error {
 	if a.Channel == "" || a.TS == "" {
 		return nil
 	}
-	blocks := messageBlocks(bot.Outbound{Text: a.Text})
+	var blocks []slackapi.Block
+	for _, text := range a.Sections {
+		blocks = append(blocks, section(text)) // as Slack keeps it: escaped once already
+	}
 	if a.Choice != "" {
 		blocks = append(blocks, slackapi.NewContextBlock("choice",
-			slackapi.NewTextBlockObject(slackapi.MarkdownType, "→ *"+escape(a.Choice)+"*", false, false)))
+			slackapi.NewTextBlockObject(slackapi.MarkdownType, "→ *"+s.escape(a.Choice)+"*", false, false)))
+	}
+	if len(blocks) == 0 {
+		return nil
+	}
+	fallback := "→ " + s.escape(a.Choice)
+	if len(a.Sections) > 0 {
+		fallback = a.Sections[0]
 	}
 	_, _, _, err := s.api.UpdateMessageContext(ctx, a.Channel, a.TS,
-		slackapi.MsgOptionText(truncate(a.Text, maxFallbackText), false), slackapi.MsgOptionBlocks(blocks...))
+		slackapi.MsgOptionText(truncate(fallback, maxFallbackText), false), slackapi.MsgOptionBlocks(blocks...))
 	if err := classify(err); err != nil && !errors.Is(err, bot.ErrRejected) {
 		return err
 	}
@@ -129,21 +206,25 @@ func (s *Sender) publishHome(ctx context.Context, d bot.Delivery) error {
 	}
 	view := slackapi.HomeTabViewRequest{
 		Type:   slackapi.VTHomeTab,
-		Blocks: slackapi.Blocks{BlockSet: messageBlocks(*d.Home)},
+		Blocks: slackapi.Blocks{BlockSet: s.messageBlocks(*d.Home)},
 	}
 	_, err := s.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{UserID: user, View: view})
-	err = classify(err)
-	if errors.Is(err, bot.ErrUnreachable) {
-		// A home view that cannot be shown says nothing about the DM.
+	var slackErr slackapi.SlackErrorResponse
+	if errors.As(err, &slackErr) {
+		// A home view Slack refuses is dropped: it says nothing about the
+		// DM, and must not hold up the chat's replies behind it.
 		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
 	}
-	return err
+	return classify(err)
 }
 
 // Slack's error strings that say the student cannot be reached any more,
 // and those that say this message will never be taken.
 var (
-	unreachableErrors = map[string]bool{"not_in_channel": true, "account_inactive": true, "channel_not_found": true,
+	// account_inactive is not here: it speaks of the app's own token (its
+	// user or workspace deactivated), not of the student; it is retried
+	// while an admin fixes it.
+	unreachableErrors = map[string]bool{"not_in_channel": true, "channel_not_found": true,
 		"is_archived": true, "user_not_found": true, "user_disabled": true, "cannot_dm_bot": true,
 		"messages_tab_disabled": true, "user_not_in_channel": true}
 	rejectedErrors = map[string]bool{"invalid_blocks": true, "invalid_blocks_format": true, "msg_too_long": true,
@@ -168,24 +249,18 @@ func classify(err error) error {
 	return err // 5xx, network, internal_error, a revoked token: retried
 }
 
-// escape makes text safe for Slack's mrkdwn: &, < and > only. User
-// mentions (<@U0123>) stay, so the pointer to the app's DM is a link.
-func escape(s string) string {
-	var b strings.Builder
-	last := 0
-	for _, m := range mentionRe.FindAllStringIndex(s, -1) {
-		b.WriteString(escaper.Replace(s[last:m[0]]))
-		b.WriteString(s[m[0]:m[1]])
-		last = m[1]
+// escape makes text safe for Slack's mrkdwn: &, < and > only, so nothing
+// a student typed becomes a link, a mention or <!channel>. The app's own
+// mention stays live: it is the pointer to its DM.
+func (s *Sender) escape(text string) string {
+	esc := escaper.Replace(text)
+	if bot := s.botUser(); bot != "" {
+		esc = strings.ReplaceAll(esc, escaper.Replace("<@"+bot+">"), "<@"+bot+">")
 	}
-	b.WriteString(escaper.Replace(s[last:]))
-	return b.String()
+	return esc
 }
 
-var (
-	escaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	mentionRe = regexp.MustCompile(`<@[UW][A-Z0-9]{2,20}>`)
-)
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func truncate(s string, n int) string {
 	r := []rune(s)

@@ -62,7 +62,6 @@ type Adapter struct {
 
 	mu        sync.Mutex
 	botUserID string
-	teamID    string
 	locales   map[string]string // user id -> locale, from users.info
 	dms       map[string]string // user id -> the app's DM channel with them
 }
@@ -109,7 +108,12 @@ func New(cfg Config) (*Adapter, error) {
 	for _, c := range cfg.Commands {
 		a.commands[c] = true
 	}
-	a.sender = &Sender{api: api, perChat: cfg.PerChat, overall: cfg.Overall, dm: a.dmChannel}
+	a.sender = &Sender{api: api, perChat: cfg.PerChat, overall: cfg.Overall, dm: a.dmChannel, botUser: a.botUser,
+		responseURLs: []string{"https://hooks.slack.com/"}}
+	if cfg.APIURL != "" {
+		u, _ := url.Parse(cfg.APIURL) // checked above
+		a.sender.responseURLs = append(a.sender.responseURLs, u.Scheme+"://"+u.Host+"/")
+	}
 	return a, nil
 }
 
@@ -121,7 +125,7 @@ func (a *Adapter) Setup(ctx context.Context) error {
 		return fmt.Errorf("SLACK_BOT_TOKEN: Slack refused it (auth.test): %w", err)
 	}
 	a.mu.Lock()
-	a.botUserID, a.teamID = auth.UserID, auth.TeamID
+	a.botUserID = auth.UserID
 	a.mu.Unlock()
 	return nil
 }

@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -74,6 +75,8 @@ func TestSignedRequests(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, status, name)
 		status, _ = h.postSigned(t, slack.CommandsPath, "application/x-www-form-urlencoded", []byte("team_id=T&user_id=U&channel_id=C&text=status&trigger_id=x"), header)
 		require.Equal(t, http.StatusUnauthorized, status, name)
+		status, _ = h.postSigned(t, slack.InteractionsPath, "application/x-www-form-urlencoded", []byte(`payload={"type":"block_actions"}`), header)
+		require.Equal(t, http.StatusUnauthorized, status, name)
 	}
 	// A body changed after signing is forged too.
 	header := sign(body, now, signingSecret)
@@ -143,19 +146,26 @@ func TestRateLimitedThenSuccess(t *testing.T) {
 	})
 }
 
-func TestStaleButton(t *testing.T) {
+// A button of an old message the student answered by typing instead is
+// stale: pressing it gets "no longer active" and the current step. The
+// same message's button pressed twice (a double click) counts once.
+func TestStaleButtonAndDoubleClick(t *testing.T) {
 	h := newHarness(t, "sqlite", options{})
 	const u = "U0OLD"
 	h.sendEvent(h.dm(u, "hi"), false)
 	greeting := h.waitPosted("D"+u, 1)[0]
-	h.sendInteraction(h.press(u, greeting, "start_activation"), false)
+	require.Equal(t, http.StatusOK, h.sendInteraction(h.press(u, greeting, "start_activation"), false))
+	require.Equal(t, http.StatusOK, h.sendInteraction(h.press(u, greeting, "start_activation"), false), "a double click")
 	h.waitPosted("D"+u, 2)
 	h.settle()
-	emails := h.fake.Posted("D" + u)[1]
-	h.sendInteraction(h.press(u, emails, "emails_both"), false)
+	require.Len(t, h.fake.Posted("D"+u), 2, "the double click is one press")
+	h.sendEvent(h.dm(u, "Yes, both"), false)
+	h.waitPosted("D"+u, 3)
 	h.settle()
 	whenArrived := h.fake.Posted("D" + u)[2]
-	h.sendInteraction(h.press(u, whenArrived, "odisee_ready"), false)
+	require.Contains(t, values(buttonsOf(t, whenArrived)), "odisee_recent")
+	h.sendEvent(h.dm(u, "More than 3 hours ago"), false)
+	h.waitPosted("D"+u, 4)
 	h.settle()
 	n := len(h.fake.Posted("D" + u))
 	require.Equal(t, http.StatusOK, h.sendInteraction(h.press(u, whenArrived, "odisee_recent"), false))
@@ -163,22 +173,55 @@ func TestStaleButton(t *testing.T) {
 	require.Contains(t, posted[n].Fields["text"], "no longer active")
 }
 
+// The pressed message keeps its text, as Slack stored it, with the
+// choice under it and no buttons.
+func TestPressedMessageKeepsItsText(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	const u = "U0KEEP"
+	h.sendEvent(h.dm(u, "hi"), false)
+	greeting := h.waitPosted("D"+u, 1)[0]
+	h.sendInteraction(h.press(u, greeting, "start_activation"), false)
+	update := h.fake.WaitCalls(t, 1, "chat.update")[0]
+	var before, after []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(greeting.Fields["blocks"]), &before))
+	require.NoError(t, json.Unmarshal([]byte(update.Fields["blocks"]), &after))
+	require.Equal(t, before[0]["text"], after[0]["text"], "the text is unchanged")
+	require.Equal(t, "context", after[len(after)-1]["type"])
+	require.NotContains(t, update.Fields["blocks"], `"actions"`)
+}
+
+// /activation works in any channel, also one the app is not in: the
+// answer goes through the command's response_url, ephemerally.
 func TestSlashCommandAnswersEphemerally(t *testing.T) {
 	for _, socket := range []bool{false, true} {
 		h := newHarness(t, "sqlite", options{socket: socket})
 		require.Equal(t, http.StatusOK, h.sendCommand("U0CMD", "C0GENERAL", "status", socket))
-		calls := h.fake.WaitCalls(t, 1, "chat.postEphemeral")
-		require.Equal(t, "C0GENERAL", calls[0].Fields["channel"])
-		require.Equal(t, "U0CMD", calls[0].Fields["user"])
+		calls := h.fake.WaitCalls(t, 1, "response_url")
+		require.Equal(t, "ephemeral", calls[0].Fields["response_type"])
 		require.Contains(t, calls[0].Fields["text"], "Your progress")
+		h.settle()
 		require.Empty(t, h.fake.Calls("chat.postMessage"), "nothing public")
+		require.Empty(t, h.fake.Calls("chat.postEphemeral"))
 	}
+}
+
+// A response_url that is not Slack's is never called.
+func TestForeignResponseURLIsNotCalled(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	form := "team_id=" + slacktest.TeamID + "&user_id=U0X&channel_id=C0X&command=%2Factivation&text=status&trigger_id=t1" +
+		"&response_url=https%3A%2F%2Fevil.example%2Fcollect"
+	status, _ := h.postSigned(t, slack.CommandsPath, "application/x-www-form-urlencoded", []byte(form), sign([]byte(form), time.Now(), signingSecret))
+	require.Equal(t, http.StatusOK, status)
+	h.settle()
+	var reason string
+	require.NoError(t, h.db.DB.Get(&reason, `SELECT error FROM outbox WHERE failed_at IS NOT NULL LIMIT 1`))
+	require.Contains(t, reason, "response_url outside Slack")
 }
 
 func TestUnreachableStudent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbName string) {
 		h := newHarness(t, dbName, options{})
-		h.fake.Fail("chat.postMessage", http.StatusOK, "account_inactive", 0)
+		h.fake.Fail("chat.postMessage", http.StatusOK, "channel_not_found", 0)
 		h.sendEvent(h.dm("U0GONE", "hello"), false)
 		h.settle()
 		ok, err := h.queue.Reachable(context.Background(), bot.Chat{Platform: "slack", ID: "DU0GONE"})
@@ -233,17 +276,19 @@ func TestSubtypesFilesAndMentions(t *testing.T) {
 // escaped, so it cannot forge a link or a mention.
 func TestEchoedTextIsEscaped(t *testing.T) {
 	h := newHarness(t, "sqlite", options{})
-	h.sendEvent(h.dm("U0ESC", "/x<!channel>&"), false)
+	h.sendEvent(h.dm("U0ESC", "/x<!here>&"), false)
 	posted := h.waitPosted("DU0ESC", 1)
-	require.Contains(t, posted[0].Fields["blocks"], "&lt;!channel&gt;&amp;")
+	require.Contains(t, posted[0].Fields["blocks"], "&lt;!here&gt;&amp;")
+	require.Contains(t, posted[0].Fields["text"], "&lt;!here&gt;&amp;", "the notification text too")
+	require.NotContains(t, posted[0].Fields["text"]+posted[0].Fields["blocks"], "<!here>")
 }
 
 func TestFirstLanguageFromSlackLocale(t *testing.T) {
 	h := newHarness(t, "sqlite", options{})
 	h.fake.SetUser("U0NL", "nl-BE", "Bo")
-	h.sendEvent(h.dm("U0NL", "hallo"), false)
+	h.sendEvent(h.dm("U0NL", "hey"), false) // words that tell no language
 	posted := h.waitPosted("DU0NL", 1)
-	require.Contains(t, posted[0].Fields["text"], "Hallo")
+	require.Contains(t, posted[0].Fields["text"], "Hallo", "Dutch, from the Slack locale")
 	h.sendEvent(h.dm("U0NL", "status"), false)
 	h.waitPosted("DU0NL", 2)
 	require.Len(t, h.fake.Calls("users.info"), 1, "the locale is cached")
@@ -262,4 +307,59 @@ func TestAppHomeShowsTheChecklist(t *testing.T) {
 	require.Contains(t, home, "start_activation", "a way into the conversation")
 	require.Empty(t, h.fake.Calls("chat.postMessage"), "opening the home tab sends no message")
 	require.True(t, strings.Contains(home, `"type":"home"`))
+}
+
+// An edited message that mentions the app comes again as app_mention: it
+// was answered already.
+func TestEditedMentionIsNotAnsweredAgain(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	mention := func(edited bool) map[string]any {
+		m := h.dm("U0MEN", "<@"+slacktest.BotUserID+"> hi")
+		inner := m["event"].(map[string]any)
+		inner["type"], inner["channel"], inner["ts"] = "app_mention", "C0GENERAL", "1700.1"
+		delete(inner, "channel_type")
+		if edited {
+			inner["edited"] = map[string]any{"user": "U0MEN", "ts": "1700.2"}
+		}
+		return m
+	}
+	h.sendEvent(mention(false), false)
+	h.sendEvent(mention(true), false)
+	h.waitPosted("C0GENERAL", 1)
+	h.settle()
+	require.Len(t, h.fake.Posted("C0GENERAL"), 1)
+}
+
+// A press in the App Home is answered in the student's DM, which the
+// sender opens.
+func TestHomeButtonAnswersInTheDM(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	payload := map[string]any{
+		"type": "block_actions", "trigger_id": "trig-home",
+		"user":      map[string]any{"id": "U0HB", "team_id": slacktest.TeamID},
+		"team":      map[string]any{"id": slacktest.TeamID},
+		"container": map[string]any{"type": "view", "view_id": "V1"},
+		"actions":   []map[string]any{{"action_id": "choice:start_activation", "value": "start_activation", "text": map[string]any{"text": "Start"}}},
+	}
+	require.Equal(t, http.StatusOK, h.sendInteraction(payload, false))
+	posted := h.waitPosted("DU0HB", 1)
+	require.Contains(t, posted[0].Fields["text"], "activation e-mails")
+	require.NotEmpty(t, h.fake.Calls("conversations.open"))
+}
+
+// A refused app token stops Socket Mode with an error that says so,
+// instead of a bot that silently hears nothing.
+func TestSocketModeStopsOnARefusedAppToken(t *testing.T) {
+	fake := slacktest.New(t)
+	a, err := slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: "xapp-wrong", APIURL: fake.URL + "/api/"})
+	require.NoError(t, err)
+	require.NoError(t, a.Setup(context.Background()))
+	done := make(chan error, 1)
+	go func() { done <- a.RunSocketMode(context.Background(), nil) }()
+	select {
+	case err := <-done:
+		require.ErrorContains(t, err, "SLACK_APP_TOKEN")
+	case <-time.After(15 * time.Second):
+		t.Fatal("socket mode went on with a refused token")
+	}
 }

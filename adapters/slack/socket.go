@@ -13,31 +13,33 @@ import (
 
 // RunSocketMode connects to Slack (apps.connections.open, then a
 // websocket) and reads envelopes until ctx ends. An envelope is
-// acknowledged once its event is in the inbox; one that cannot be stored
-// is left unacknowledged, and Slack delivers it again.
+// acknowledged once its event is in the inbox; an event that cannot be
+// stored is left unacknowledged, and Slack delivers it again (Slack does
+// not resend interactions: those are lost with the inbox down).
 func (a *Adapter) RunSocketMode(ctx context.Context, acc Acceptor) error {
 	client := socketmode.New(a.api)
+	// The reader stops with the connection, also when slack-go gives up
+	// (a refused app token): client.Events is never closed.
+	readCtx, stopReading := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			select {
-			case <-ctx.Done():
+			case <-readCtx.Done():
 				return
-			case evt, ok := <-client.Events:
-				if !ok {
-					return
-				}
+			case evt := <-client.Events:
 				a.handleSocketEvent(ctx, client, acc, evt)
 			}
 		}
 	}()
 	err := client.RunContext(ctx)
+	stopReading()
 	<-done
 	if ctx.Err() != nil {
 		return nil
 	}
-	return fmt.Errorf("slack socket mode: %w", err)
+	return fmt.Errorf("slack socket mode stopped (check SLACK_APP_TOKEN): %w", err)
 }
 
 func (a *Adapter) handleSocketEvent(ctx context.Context, client *socketmode.Client, acc Acceptor, evt socketmode.Event) {
@@ -60,6 +62,9 @@ func (a *Adapter) handleSocketEvent(ctx context.Context, client *socketmode.Clie
 		return
 	case socketmode.EventTypeConnected:
 		a.log.InfoContext(ctx, "slack socket mode connected")
+		return
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:
+		a.log.WarnContext(ctx, "slack socket mode trouble; reconnecting", slog.String("event", string(evt.Type)), slog.Any("detail", evt.Data))
 		return
 	}
 	if req == nil || req.EnvelopeID == "" {
