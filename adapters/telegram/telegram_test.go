@@ -11,7 +11,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"activation-bot/adapters/telegram/telegramtest"
 	"activation-bot/bot"
 )
 
@@ -210,31 +209,33 @@ func escapeAll(texts []string) []string {
 	return out
 }
 
-func TestOldButtonGetsTheCurrentStep(t *testing.T) {
+// A button of an old message the student answered by typing instead is
+// stale: pressing it gets "that button is no longer active" and the
+// current step. A double tap on one keyboard counts once.
+func TestOldButtonAndDoubleTap(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbName string) {
 		h := newHarness(t, dbName, options{})
 		require.Equal(t, http.StatusOK, h.post(h.text(15, "/start")))
-		var whenArrived telegramtest.Call
-		for _, id := range []string{"start_activation", "emails_both", "odisee_ready"} {
-			sent := h.waitSends(15, 1)
-			h.settle()
-			sent = h.sendsTo(15)
-			last := sent[len(sent)-1]
-			if id == "odisee_ready" {
-				whenArrived = last
-			}
-			require.Equal(t, http.StatusOK, h.post(h.press(15, last, id)))
-		}
+		greeting := h.waitSends(15, 1)[0]
+		require.Equal(t, http.StatusOK, h.post(h.press(15, greeting, "start_activation")))
+		require.Equal(t, http.StatusOK, h.post(h.press(15, greeting, "start_activation")), "a double tap")
+		h.waitSends(15, 2)
+		h.settle()
+		require.Len(t, h.sendsTo(15), 2, "the double tap is one press")
+		require.Equal(t, http.StatusOK, h.post(h.text(15, "Yes, both")))
+		h.waitSends(15, 3)
+		h.settle()
+		whenArrived := h.sendsTo(15)[2]
+		require.Contains(t, buttons(t, whenArrived), "odisee_recent")
+		require.Equal(t, http.StatusOK, h.post(h.text(15, "More than 3 hours ago")))
+		h.waitSends(15, 4)
 		h.settle()
 		n := len(h.sendsTo(15))
-		// A button of a question already answered, from a keyboard that a
-		// slow edit left in place.
-		require.Contains(t, buttons(t, whenArrived), "odisee_recent")
 		require.Equal(t, http.StatusOK, h.post(h.press(15, whenArrived, "odisee_recent")))
 		sent := h.waitSends(15, n+1)
 		require.Contains(t, sent[n].Fields["text"], "no longer active", "a stale press is told so")
 		h.settle()
-		require.Len(t, h.fake.Calls("answerCallbackQuery"), 4, "and its spinner stops too")
+		require.Len(t, h.fake.Calls("answerCallbackQuery"), 2, "each counted press stops its spinner")
 	})
 }
 

@@ -227,6 +227,11 @@ func (r reader) fromCallback(id string, q *callbackQuery) (bot.Inbound, bool) {
 		chatID, msgID = q.Message.Chat.ID, q.Message.ID
 	}
 	in := r.base(id, q.From, chatID)
+	if msgID != 0 {
+		// A message's keyboard counts once: a double tap, or a tap on a
+		// second device before the keyboard is gone, is the same press.
+		in.EventID = fmt.Sprintf("%s:press:%d:%d", r.botID, chatID, msgID)
+	}
 	in.ButtonID = q.Data
 	in.Ack = encodeAck(ack{Query: q.ID, Chat: chatID, Message: msgID, Text: choiceText(q)})
 	return in, true
