@@ -33,6 +33,12 @@ type Delivery struct {
 	User string    `json:"user,omitempty"`
 }
 
+// Acceptor stores a platform event durably, so the platform may be told
+// it arrived; Engine implements it, the platform adapters consume it.
+type Acceptor interface {
+	Accept(ctx context.Context, in Inbound) error
+}
+
 // Queue is the durable side of messaging: the inbox of accepted events and
 // the outbox of replies, per chat and in order. Storage implements it.
 type Queue interface {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"activation-bot/adapters/internal/adaptertest"
 	"activation-bot/adapters/slack"
 	"activation-bot/adapters/slack/slacktest"
 	"activation-bot/bot"
@@ -277,39 +278,13 @@ func (h *harness) waitPosted(channel string, n int) []slacktest.Call {
 	}
 }
 
-// settle waits until the queue has no pending work, then a little more.
-func (h *harness) settle() {
-	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var n int
-		require.NoError(h.t, h.db.DB.Get(&n, `SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL) +
-			(SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL)`))
-		if n == 0 {
-			time.Sleep(150 * time.Millisecond)
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("%d queued items never settled", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// settle waits until the queue is idle.
+func (h *harness) settle() { h.t.Helper(); adaptertest.Settle(h.t, h.db.DB) }
 
-// reference returns what the same words get in the terminal chat, from a
-// fresh student.
+// reference returns what the same words get in the terminal chat.
 func (h *harness) reference(words ...string) []string {
 	h.t.Helper()
-	user := fmt.Sprintf("ref-%d", h.seq.Add(1))
-	var want []string
-	for _, w := range words {
-		out, err := h.engine.Handle(context.Background(), bot.Inbound{Platform: "console", UserID: user, ChatID: user, Text: w, LocaleHint: "en-US"})
-		require.NoError(h.t, err)
-		for _, o := range out {
-			want = append(want, o.Text)
-		}
-	}
-	return want
+	return adaptertest.Reference(h.t, h.engine, "en-US", words...)
 }
 
 func mustJSON(t testing.TB, v any) []byte {

@@ -21,7 +21,7 @@ const maxBodyBytes = 1 << 20
 // request's signature and its 5-minute timestamp window before reading
 // the payload, stores the event in the inbox and answers 200 at once; the
 // reply follows through the outbox.
-func (a *Adapter) Routes(acc Acceptor) map[string]http.Handler {
+func (a *Adapter) Routes(acc bot.Acceptor) map[string]http.Handler {
 	return map[string]http.Handler{
 		EventsPath:       a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) { a.events(w, r, body, acc) }),
 		InteractionsPath: a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) { a.interactions(w, r, body, acc) }),
@@ -70,7 +70,7 @@ func (a *Adapter) verify(h http.Header, body []byte) error {
 	return sv.Ensure()
 }
 
-func (a *Adapter) events(w http.ResponseWriter, r *http.Request, body []byte, acc Acceptor) {
+func (a *Adapter) events(w http.ResponseWriter, r *http.Request, body []byte, acc bot.Acceptor) {
 	in, ok, challenge, err := a.fromEvent(r.Context(), body)
 	switch {
 	case err != nil:
@@ -83,7 +83,7 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request, body []byte, ac
 	}
 }
 
-func (a *Adapter) interactions(w http.ResponseWriter, r *http.Request, body []byte, acc Acceptor) {
+func (a *Adapter) interactions(w http.ResponseWriter, r *http.Request, body []byte, acc bot.Acceptor) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
 		http.Error(w, "not a Slack interaction", http.StatusBadRequest)
@@ -100,7 +100,7 @@ func (a *Adapter) interactions(w http.ResponseWriter, r *http.Request, body []by
 	}
 }
 
-func (a *Adapter) slashCommand(w http.ResponseWriter, r *http.Request, body []byte, acc Acceptor) {
+func (a *Adapter) slashCommand(w http.ResponseWriter, r *http.Request, body []byte, acc bot.Acceptor) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		http.Error(w, "not a Slack command", http.StatusBadRequest)
@@ -112,7 +112,7 @@ func (a *Adapter) slashCommand(w http.ResponseWriter, r *http.Request, body []by
 
 // respond stores the event (when there is one) and answers 200; when the
 // inbox cannot take it, 503 makes Slack deliver it again.
-func (a *Adapter) respond(w http.ResponseWriter, ctx context.Context, acc Acceptor, in bot.Inbound, ok bool) {
+func (a *Adapter) respond(w http.ResponseWriter, ctx context.Context, acc bot.Acceptor, in bot.Inbound, ok bool) {
 	if ok {
 		if err := a.accept(ctx, acc, in); err != nil {
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
@@ -123,7 +123,7 @@ func (a *Adapter) respond(w http.ResponseWriter, ctx context.Context, acc Accept
 }
 
 // accept stores an event; one stored already (a Slack retry) is done.
-func (a *Adapter) accept(ctx context.Context, acc Acceptor, in bot.Inbound) error {
+func (a *Adapter) accept(ctx context.Context, acc bot.Acceptor, in bot.Inbound) error {
 	err := acc.Accept(ctx, in)
 	if err != nil && !errors.Is(err, bot.ErrDuplicate) {
 		a.log.ErrorContext(ctx, "slack event not stored", slog.String("event_id", in.EventID), slog.Any("error", err))

@@ -47,11 +47,6 @@ type Config struct {
 	Logger           *slog.Logger
 }
 
-// Acceptor stores an event durably; the engine implements it.
-type Acceptor interface {
-	Accept(ctx context.Context, in bot.Inbound) error
-}
-
 // Adapter is one Slack app in one workspace.
 type Adapter struct {
 	cfg      Config

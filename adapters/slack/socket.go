@@ -9,6 +9,8 @@ import (
 	"net/url"
 
 	"github.com/slack-go/slack/socketmode"
+
+	"activation-bot/bot"
 )
 
 // RunSocketMode connects to Slack (apps.connections.open, then a
@@ -16,7 +18,7 @@ import (
 // acknowledged once its event is in the inbox; an event that cannot be
 // stored is left unacknowledged, and Slack delivers it again (Slack does
 // not resend interactions: those are lost with the inbox down).
-func (a *Adapter) RunSocketMode(ctx context.Context, acc Acceptor) error {
+func (a *Adapter) RunSocketMode(ctx context.Context, acc bot.Acceptor) error {
 	client := socketmode.New(a.api)
 	// The reader stops with the connection, also when slack-go gives up
 	// (a refused app token): client.Events is never closed.
@@ -42,7 +44,7 @@ func (a *Adapter) RunSocketMode(ctx context.Context, acc Acceptor) error {
 	return fmt.Errorf("slack socket mode stopped (check SLACK_APP_TOKEN): %w", err)
 }
 
-func (a *Adapter) handleSocketEvent(ctx context.Context, client *socketmode.Client, acc Acceptor, evt socketmode.Event) {
+func (a *Adapter) handleSocketEvent(ctx context.Context, client *socketmode.Client, acc bot.Acceptor, evt socketmode.Event) {
 	req := evt.Request
 	switch evt.Type {
 	case socketmode.EventTypeErrorBadMessage:
@@ -79,7 +81,7 @@ func (a *Adapter) handleSocketEvent(ctx context.Context, client *socketmode.Clie
 }
 
 // acceptEnvelope stores the event an envelope carries, if any.
-func (a *Adapter) acceptEnvelope(ctx context.Context, acc Acceptor, req *socketmode.Request) error {
+func (a *Adapter) acceptEnvelope(ctx context.Context, acc bot.Acceptor, req *socketmode.Request) error {
 	switch req.Type {
 	case socketmode.RequestTypeEventsAPI:
 		in, ok, _, err := a.fromEvent(ctx, req.Payload)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"activation-bot/adapters/internal/adaptertest"
 	"activation-bot/adapters/telegram"
 	"activation-bot/adapters/telegram/telegramtest"
 	"activation-bot/bot"
@@ -208,41 +209,13 @@ func (h *harness) waitSends(chat int64, n int) []telegramtest.Call {
 	}
 }
 
-// settle waits until the queue has no pending work, then a little more,
-// so a test can assert that nothing else arrives.
-func (h *harness) settle() {
-	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var n int
-		err := h.db.DB.Get(&n, `SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL) +
-			(SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL)`)
-		require.NoError(h.t, err)
-		if n == 0 {
-			time.Sleep(150 * time.Millisecond)
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("%d queued items never settled", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// settle waits until the queue is idle.
+func (h *harness) settle() { h.t.Helper(); adaptertest.Settle(h.t, h.db.DB) }
 
-// reference returns what the same words get in the terminal chat, from
-// a fresh student: the texts a Telegram student must receive, in order.
+// reference returns what the same words get in the terminal chat.
 func (h *harness) reference(words ...string) []string {
 	h.t.Helper()
-	user := fmt.Sprintf("ref-%d", h.nextID.Add(1))
-	var want []string
-	for _, w := range words {
-		out, err := h.engine.Handle(context.Background(), bot.Inbound{Platform: "console", UserID: user, ChatID: user, Text: w, LocaleHint: "en"})
-		require.NoError(h.t, err)
-		for _, o := range out {
-			want = append(want, o.Text)
-		}
-	}
-	return want
+	return adaptertest.Reference(h.t, h.engine, "en", words...)
 }
 
 // buttons returns the callback_data of a sent message's keyboard.

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"activation-bot/bot"
 )
 
 // Poll reads updates with getUpdates until ctx ends, for development and a
@@ -17,7 +19,7 @@ import (
 // next offset) only once it is in the inbox, so a crash never loses one;
 // the inbox drops those a restart reads twice. The library's own polling
 // is not used: it confirms updates as soon as it has read them.
-func (a *Adapter) Poll(ctx context.Context, acc Acceptor) error {
+func (a *Adapter) Poll(ctx context.Context, acc bot.Acceptor) error {
 	var offset int64
 	backoff := time.Duration(0)
 	conflicts := 0
@@ -72,7 +74,7 @@ func (e errRetryAfter) Error() string { return fmt.Sprintf("retry after %s", tim
 
 // pollOnce asks for the updates from offset on, stores them, and returns
 // the offset that confirms what was stored.
-func (a *Adapter) pollOnce(ctx context.Context, acc Acceptor, offset int64) (int64, error) {
+func (a *Adapter) pollOnce(ctx context.Context, acc bot.Acceptor, offset int64) (int64, error) {
 	updates, err := a.getUpdates(ctx, offset)
 	if err != nil {
 		return offset, err

@@ -56,11 +56,6 @@ type Config struct {
 	Logger       *slog.Logger
 }
 
-// Acceptor stores an event durably; the engine implements it.
-type Acceptor interface {
-	Accept(ctx context.Context, in bot.Inbound) error
-}
-
 // Adapter is one Telegram bot: its API client, its sender and its readers.
 type Adapter struct {
 	cfg    Config

@@ -19,7 +19,7 @@ const maxUpdateBytes = 1 << 20
 // reading anything, stores the update's event in the inbox and answers
 // 200; the work follows in the chat's job. go-telegram/bot's own handler
 // is not used: it answers 200 to a wrong secret.
-func (a *Adapter) WebhookHandler(acc Acceptor) http.Handler {
+func (a *Adapter) WebhookHandler(acc bot.Acceptor) http.Handler {
 	secret := []byte(a.cfg.WebhookSecret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -71,7 +71,7 @@ func (a *Adapter) read(ctx context.Context, u update) (in bot.Inbound, ok bool) 
 
 // accept stores the event an update carries; an update the bot ignores,
 // or one stored already, is done.
-func (a *Adapter) accept(ctx context.Context, acc Acceptor, u update) error {
+func (a *Adapter) accept(ctx context.Context, acc bot.Acceptor, u update) error {
 	in, ok := a.read(ctx, u)
 	if !ok {
 		a.log.DebugContext(ctx, "telegram update ignored", slog.Int64("update_id", u.ID))

@@ -1,0 +1,56 @@
+// Package adaptertest holds what the platform adapters' tests share: the
+// replies a conversation must produce, and waiting for the queue to be idle.
+package adaptertest
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"activation-bot/bot"
+	"activation-bot/storage"
+)
+
+var references atomic.Int64
+
+// Reference returns what words get in the terminal chat, one after the
+// other, from a fresh student whose platform says locale: the texts a
+// student on a platform must receive, in order.
+func Reference(t testing.TB, engine *bot.Engine, locale string, words ...string) []string {
+	t.Helper()
+	user := fmt.Sprintf("reference-%d", references.Add(1))
+	var want []string
+	for _, w := range words {
+		out, err := engine.Handle(context.Background(), bot.Inbound{Platform: "console", UserID: user, ChatID: user, Text: w, LocaleHint: locale})
+		require.NoError(t, err)
+		for _, o := range out {
+			want = append(want, o.Text)
+		}
+	}
+	return want
+}
+
+// Settle waits until the database's queue has no event to process and no
+// reply to send, then a little more, so a test can assert that nothing
+// else arrives.
+func Settle(t testing.TB, db *storage.DB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		require.NoError(t, db.Get(&n, `SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL) +
+			(SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL)`))
+		if n == 0 {
+			time.Sleep(150 * time.Millisecond)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d queued items never settled", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
