@@ -235,7 +235,7 @@ func TestOldButtonAndDoubleTap(t *testing.T) {
 		sent := h.waitSends(15, n+1)
 		require.Contains(t, sent[n].Fields["text"], "no longer active", "a stale press is told so")
 		h.settle()
-		require.Len(t, h.fake.Calls("answerCallbackQuery"), 2, "each counted press stops its spinner")
+		require.Len(t, h.fake.WaitCalls(t, 3, "answerCallbackQuery"), 3, "every press stops its spinner, the repeated one too")
 	})
 }
 

@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
 
 	"activation-bot/bot"
 )
@@ -69,6 +72,19 @@ func (a *Adapter) read(ctx context.Context, u update) (in bot.Inbound, ok bool) 
 	return a.reader.inbound(u)
 }
 
+// answerLater answers a dropped press's callback query, best effort.
+func (a *Adapter) answerLater(ctx context.Context, raw string) {
+	ack, err := decodeAck(raw)
+	if err != nil || ack.Query == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := a.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: ack.Query}); err != nil {
+		a.log.DebugContext(ctx, "telegram: answering a repeated press failed", slog.Any("error", err))
+	}
+}
+
 // accept stores the event an update carries; an update the bot ignores,
 // or one stored already, is done.
 func (a *Adapter) accept(ctx context.Context, acc bot.Acceptor, u update) error {
@@ -78,6 +94,11 @@ func (a *Adapter) accept(ctx context.Context, acc bot.Acceptor, u update) error 
 		return nil
 	}
 	err := acc.Accept(ctx, in)
+	if errors.Is(err, bot.ErrDuplicate) && in.ButtonID != "" && in.Ack != "" {
+		// A second tap on a keyboard already pressed is dropped, but its
+		// spinner must still stop.
+		go a.answerLater(context.WithoutCancel(ctx), in.Ack)
+	}
 	if err != nil && !errors.Is(err, bot.ErrDuplicate) {
 		a.log.ErrorContext(ctx, "telegram update not stored", slog.Int64("update_id", u.ID), slog.Any("error", err))
 		return err
