@@ -363,3 +363,16 @@ func TestSocketModeStopsOnARefusedAppToken(t *testing.T) {
 		t.Fatal("socket mode went on with a refused token")
 	}
 }
+
+// A dropped Socket Mode connection is opened again and events keep coming.
+func TestSocketModeReconnects(t *testing.T) {
+	h := newHarness(t, "sqlite", options{socket: true})
+	h.sendEvent(h.dm("U0RC", "status"), true)
+	h.waitPosted("DU0RC", 1)
+	h.settle()
+	n := len(h.fake.Posted("DU0RC"))
+	h.fake.DropConnections()
+	h.sendEvent(h.dm("U0RC", "status"), true)
+	h.waitPosted("DU0RC", n+1)
+	require.GreaterOrEqual(t, h.fake.Connections(), 2)
+}
