@@ -127,11 +127,12 @@ func (e *RetryAfter) Unwrap() error { return e.Err }
 // no longer helps the student.
 const maxSendAge = 12 * time.Hour
 
-// sendTimeout bounds one send and its record; minTimeLeft is the time a
-// chat's work must have left to start another one.
+// sendTimeout bounds one send, recordTimeout the record of its outcome;
+// minTimeLeft is the time a chat's work must have left to start a send.
 const (
-	sendTimeout = 10 * time.Second
-	minTimeLeft = 12 * time.Second
+	sendTimeout   = 10 * time.Second
+	recordTimeout = 10 * time.Second
+	minTimeLeft   = sendTimeout + recordTimeout
 )
 
 // maxWait is the longest a rate-limit slot is waited for in place; a later

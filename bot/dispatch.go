@@ -95,6 +95,9 @@ func (d *Dispatcher) deliverAll(ctx context.Context, chat Chat) error {
 				return err
 			}
 		}
+		if err := yieldNearDeadline(ctx); err != nil {
+			return err // the wait for a slot may have used what was left
+		}
 		if err := d.send(ctx, sender, dl); err != nil {
 			return err
 		}
@@ -113,38 +116,40 @@ func yieldNearDeadline(ctx context.Context) error {
 // send delivers one row and settles it; the error it returns stops the
 // chat's work for now. Once started, the send and its record are not cut
 // off by the job's deadline or a shutdown: a message the platform took
-// but the outbox did not record as sent would go out twice.
+// but the outbox did not record as sent would go out twice. The record
+// has its own time, whatever the send used of its own.
 func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	sent, err := sender.Send(sendCtx, dl)
+	cancel()
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	sent, err := sender.Send(ctx, dl)
 	log := d.log.With(slog.String("chat", dl.Chat.String()), slog.Int64("outbox_id", dl.ID))
 	var later *RetryAfter
 	switch {
 	case err == nil && sent.More:
 		// Each part takes its own send slot; a confirmed part is recorded
 		// at once, so a crash never sends it twice.
-		return d.queue.PartsSent(ctx, dl.ID, dl.Parts+1)
+		return d.queue.PartsSent(rec, dl.ID, dl.Parts+1)
 	case err == nil:
-		return d.queue.Delivered(ctx, dl.ID, sent.Ref)
+		return d.queue.Delivered(rec, dl.ID, sent.Ref)
 	case errors.As(err, &later):
 		log.WarnContext(ctx, "platform asks to slow down", slog.Duration("retry_after", later.After))
 		return later
 	case errors.Is(err, ErrUnreachable):
 		log.InfoContext(ctx, "chat unreachable; its messages are set aside", slog.Any("reason", err))
-		return d.queue.Unreachable(ctx, dl.Chat, err)
+		return d.queue.Unreachable(rec, dl.Chat, err)
 	case errors.Is(err, ErrRejected):
 		log.ErrorContext(ctx, "platform rejected a message", slog.Any("reason", err))
-		return d.queue.Undeliverable(ctx, dl.ID, err)
-	case ctx.Err() != nil:
-		return ctx.Err()
+		return d.queue.Undeliverable(rec, dl.ID, err)
 	case d.clock().Sub(dl.Created) > maxSendAge:
 		log.ErrorContext(ctx, "giving up on a message", slog.Int("attempts", dl.Attempts+1),
 			slog.Duration("age", d.clock().Sub(dl.Created)), slog.Any("error", err))
-		return d.queue.Undeliverable(ctx, dl.ID, err)
+		return d.queue.Undeliverable(rec, dl.ID, err)
 	}
+	// Transient, a send that ran out of time included.
 	log.WarnContext(ctx, "send failed; will retry", slog.Int("attempt", dl.Attempts+1), slog.Any("error", err))
-	if rerr := d.queue.Retry(ctx, dl.ID, err); rerr != nil {
+	if rerr := d.queue.Retry(rec, dl.ID, err); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	return err

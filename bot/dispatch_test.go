@@ -254,3 +254,35 @@ func TestWorkYieldsNearItsDeadline(t *testing.T) {
 	var later *bot.RetryAfter
 	require.ErrorAs(t, disp.Work(ctx, bot.Chat{Platform: "test", ID: "nobody"}), &later)
 }
+
+// A message that keeps failing for a passing reason is retried, until it
+// is too old to help: then it is set aside with its last error.
+func TestOldMessageIsGivenUp(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		q, err := storage.NewQueue(b.db, quiet)
+		require.NoError(t, err)
+		engine, err := bot.NewEngine(bot.Config{Pack: b.pack, Store: storage.NewConversations(b.db), Queue: q, Logger: quiet})
+		require.NoError(t, err)
+		s := &recordingSender{}
+		disp := bot.NewDispatcher(engine, q, map[string]bot.Sender{"test": s}, quiet)
+		chat := bot.Chat{Platform: "test", ID: "a"}
+		require.NoError(t, engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: "1", UserID: "a", ChatID: "a", Text: "status"}))
+
+		s.failNext(errors.New("502 bad gateway"))
+		require.Error(t, disp.Work(context.Background(), chat), "a young message is retried")
+		var failed int
+		require.NoError(t, b.db.Get(&failed, `SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL`))
+		require.Zero(t, failed)
+
+		old := time.Now().Add(-13 * time.Hour).UTC()
+		_, err = b.db.Exec(b.db.Rebind(`UPDATE outbox SET created_at = ?`), old)
+		require.NoError(t, err)
+		s.failNext(errors.New("502 bad gateway"))
+		require.NoError(t, disp.Work(context.Background(), chat))
+		var reason string
+		require.NoError(t, b.db.Get(&reason, `SELECT error FROM outbox WHERE failed_at IS NOT NULL`))
+		require.Contains(t, reason, "502")
+	})
+}

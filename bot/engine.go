@@ -172,7 +172,12 @@ func (e *Engine) converse(ctx context.Context, in Inbound) ([]Outbound, error) {
 			s.run()
 		}
 		turn = Turn{Replies: s.out, Erase: s.erase}
-		if in.Media == MediaHome || (!s.erase && !maps.Equal(before, c.Accounts)) {
+		switch {
+		case s.erase:
+			// The home view forgets too: a fresh checklist.
+			fresh := &step{e: e, c: &Conversation{Lang: c.Lang}, in: in, now: now}
+			turn.Home = fresh.home()
+		case in.Media == MediaHome || !maps.Equal(before, c.Accounts):
 			turn.Home = s.home()
 		}
 		return turn, nil

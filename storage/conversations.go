@@ -74,7 +74,7 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		return fmt.Errorf("step conversation of student %d: %w", studentID, err)
 	}
 	if turn.Erase {
-		if err := s.erase(ctx, tx, studentID, in); err != nil {
+		if err := s.erase(ctx, tx, studentID); err != nil {
 			return err
 		}
 	} else if err := s.save(ctx, tx, conv, before, in, turn, now); err != nil {
@@ -84,12 +84,12 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		// An event from the inbox is answered through the outbox, in this
 		// transaction: the replies exist exactly when the new state does.
 		chat := bot.Chat{Platform: in.Platform, ID: in.ChatID}
-		if err := writeOutbox(ctx, tx, chat, in.Ack, turn.Replies, now); err != nil {
+		if err := writeOutbox(ctx, tx, chat, studentID, in.Ack, turn.Replies, now); err != nil {
 			return err
 		}
 		if turn.Home != nil {
 			home := bot.Delivery{Home: turn.Home, User: in.UserID}
-			if err := writeDeliveries(ctx, tx, chat, []bot.Delivery{home}, now); err != nil {
+			if err := writeDeliveries(ctx, tx, chat, studentID, []bot.Delivery{home}, now); err != nil {
 				return err
 			}
 		}
@@ -256,17 +256,16 @@ func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.
 }
 
 // erase deletes the student; identities, conversation, progress and
-// transcript go with it (ON DELETE CASCADE). The messages already sent to
-// their chat go too; what is still to be sent (the confirmation of the
-// erasure) stays, and so do the inbox's event ids, bare after processing,
-// so an old event redelivered is still known.
-func (s *Conversations) erase(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.Inbound) error {
+// transcript go with it (ON DELETE CASCADE). So do the messages their
+// conversation wrote to the outbox, in every chat; what this turn writes
+// after (the confirmation of the erasure) stays, and so do the inbox's
+// event ids, bare after processing, so an old event redelivered is known.
+func (s *Conversations) erase(ctx context.Context, tx *sqlx.Tx, studentID int64) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), studentID); err != nil {
 		return fmt.Errorf("erase student %d: %w", studentID, err)
 	}
-	q := `DELETE FROM outbox WHERE platform = ? AND chat_id = ? AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.ChatID); err != nil {
-		return fmt.Errorf("erase the messages sent to student %d: %w", studentID, err)
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM outbox WHERE student_id = ?`), studentID); err != nil {
+		return fmt.Errorf("erase the messages to student %d: %w", studentID, err)
 	}
 	return nil
 }

@@ -82,8 +82,8 @@ func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.Peri
 		// "running" by a crashed instance is rescued after RescueStuckJobsAfter
 		// (River's default waits an hour), which must stay above the timeout:
 		// else a second worker could take a job that still runs.
-		JobTimeout:           30 * time.Second,
-		RescueStuckJobsAfter: 45 * time.Second,
+		JobTimeout:           40 * time.Second,
+		RescueStuckJobsAfter: 60 * time.Second,
 		// Delivery rows and jobs are inspected by the admin tools; a day
 		// of finished jobs is plenty.
 		CompletedJobRetentionPeriod: 24 * time.Hour,

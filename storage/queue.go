@@ -66,7 +66,8 @@ func (q *Queue) Start(ctx context.Context, work func(context.Context, bot.Chat) 
 func (q *Queue) Stop(ctx context.Context) error {
 	err := q.river.Stop(ctx)
 	if err != nil && ctx.Err() != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		// Cancelled jobs still finish a send they started and record it.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 25*time.Second)
 		defer cancel()
 		err = q.river.StopAndCancel(cctx)
 	}
@@ -180,7 +181,7 @@ func (q *Queue) FailInbound(ctx context.Context, id int64, cause error) error {
 			return fmt.Errorf("record failure of event %d: %w", id, err)
 		}
 		// Two statements: Postgres will not type a parameter inside CASE.
-		query = `UPDATE inbox SET processed_at = ? WHERE id = ? AND attempts >= ? AND processed_at IS NULL`
+		query = `UPDATE inbox SET processed_at = ?, payload = '' WHERE id = ? AND attempts >= ? AND processed_at IS NULL`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(query), q.now().UTC(), id, maxProcessAttempts); err != nil {
 			return fmt.Errorf("set event %d aside: %w", id, err)
 		}
@@ -189,7 +190,7 @@ func (q *Queue) FailInbound(ctx context.Context, id int64, cause error) error {
 }
 
 func (q *Queue) setAside(ctx context.Context, id int64, cause error) error {
-	query := `UPDATE inbox SET processed_at = ?, error = ? WHERE id = ?`
+	query := `UPDATE inbox SET processed_at = ?, payload = '', error = ? WHERE id = ?`
 	if _, err := q.db.ExecContext(ctx, q.db.Rebind(query), q.now().UTC(), errorText(cause), id); err != nil {
 		return fmt.Errorf("set event %d aside: %w", id, err)
 	}
@@ -233,13 +234,13 @@ func (q *Queue) Notify(ctx context.Context, chat bot.Chat, inboxID int64, msgs [
 		if unreachable.Valid {
 			return nil // the student blocked the bot: nothing to send
 		}
-		return writeOutbox(ctx, tx, chat, "", msgs, now)
+		return writeOutbox(ctx, tx, chat, 0, "", msgs, now)
 	})
 }
 
 // writeOutbox appends an acknowledgement (when ack is set) and msgs to
-// the chat's outbox, in that order.
-func writeOutbox(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, ack string, msgs []bot.Outbound, now time.Time) error {
+// the chat's outbox, in that order, for student (0: no student's).
+func writeOutbox(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, student int64, ack string, msgs []bot.Outbound, now time.Time) error {
 	rows := make([]bot.Delivery, 0, len(msgs)+1)
 	if ack != "" {
 		rows = append(rows, bot.Delivery{Ack: ack})
@@ -247,18 +248,22 @@ func writeOutbox(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, ack string, ms
 	for i := range msgs {
 		rows = append(rows, bot.Delivery{Message: &msgs[i]})
 	}
-	return writeDeliveries(ctx, tx, chat, rows, now)
+	return writeDeliveries(ctx, tx, chat, student, rows, now)
 }
 
 // writeDeliveries appends rows to the chat's outbox, in order.
-func writeDeliveries(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, rows []bot.Delivery, now time.Time) error {
+func writeDeliveries(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, student int64, rows []bot.Delivery, now time.Time) error {
+	var owner sql.NullInt64
+	if student != 0 {
+		owner = sql.NullInt64{Int64: student, Valid: true}
+	}
 	for _, r := range rows {
 		payload, err := json.Marshal(r)
 		if err != nil {
 			return fmt.Errorf("encode reply to %s: %w", chat, err)
 		}
-		query := `INSERT INTO outbox (platform, chat_id, payload, created_at) VALUES (?, ?, ?, ?)`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(query), chat.Platform, chat.ID, string(payload), now); err != nil {
+		query := `INSERT INTO outbox (platform, chat_id, student_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), chat.Platform, chat.ID, owner, string(payload), now); err != nil {
 			return fmt.Errorf("queue reply to %s: %w", chat, err)
 		}
 	}

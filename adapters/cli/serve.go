@@ -24,9 +24,10 @@ import (
 	"activation-bot/storage"
 )
 
-// drainTimeout bounds how long a stopping server finishes in-flight work:
-// within the 30 s most process managers give before they kill.
-const drainTimeout = 25 * time.Second
+// drainTimeout bounds how long a stopping server lets requests and jobs
+// in flight finish before it cancels the jobs (which still complete a send
+// they started): most process managers give 30 s before they kill.
+const drainTimeout = 10 * time.Second
 
 func newServe(env Env) *cobra.Command {
 	var addr string

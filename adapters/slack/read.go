@@ -87,7 +87,7 @@ func (a *Adapter) readEvent(ctx context.Context, env eventEnvelope, ev innerEven
 			// something the student said to the bot.
 			return bot.Inbound{}, false
 		}
-		in.ChatID = ev.Channel
+		in.ChatID = dmAddress(ev.User)
 		a.rememberDM(ev.User, ev.Channel)
 	case ev.Type == "app_mention":
 		thread := ev.ThreadTS
@@ -97,7 +97,7 @@ func (a *Adapter) readEvent(ctx context.Context, env eventEnvelope, ev innerEven
 		in.ChatID = address{Channel: ev.Channel, Thread: thread}.String()
 		in.Group = "<@" + a.botUser() + ">"
 	case ev.Type == "app_home_opened" && ev.Tab == "home":
-		in.ChatID = ev.Channel
+		in.ChatID = dmAddress(ev.User)
 		in.Media = bot.MediaHome
 		a.rememberDM(ev.User, ev.Channel)
 	default:
@@ -171,21 +171,21 @@ func (a *Adapter) fromInteraction(ctx context.Context, payload []byte) (bot.Inbo
 	}
 	switch {
 	case it.Container.Type == "view" || channel == "":
-		// The App Home: the answer goes to the student's DM with the app,
-		// found when it is sent (no Slack call before the 3-second ack).
-		in.ChatID = a.userAddress(it.User.ID)
+		// The App Home: the answer goes to the student's DM with the app.
+		in.ChatID = dmAddress(it.User.ID)
 		in.EventID = "action:" + it.TriggerID
 	case it.Container.IsEphemeral || !strings.HasPrefix(channel, "D"):
 		in.ChatID = address{Channel: channel, User: it.User.ID, ResponseURL: it.ResponseURL}.String()
-		in.EventID = "action:" + it.TriggerID
+		in.EventID = "action:" + channel + ":" + it.Container.MessageTS + ":" + it.User.ID
 	default:
 		// A message's buttons count once: a double click, or a click on a
 		// second device before the update, is the same press.
-		in.ChatID = channel
+		in.ChatID = dmAddress(it.User.ID)
 		in.EventID = "action:" + channel + ":" + it.Container.MessageTS
 		in.Ack = encodeAck(ack{Channel: channel, TS: it.Container.MessageTS, Sections: it.sections(), Choice: act.Text.Text})
+		a.rememberDM(it.User.ID, channel)
 	}
-	if strings.HasSuffix(in.EventID, ":") {
+	if strings.HasSuffix(in.EventID, ":") || strings.Contains(in.EventID, "::") {
 		return bot.Inbound{}, false, nil // no id to tell a retry from a new press
 	}
 	in.LocaleHint = a.locale(ctx, it.User.ID)
@@ -204,17 +204,11 @@ func (it interaction) sections() []string {
 	return out
 }
 
-// userAddress is where a reply to user goes when it did not come from a
-// channel: their DM with the app when known, else the user, whose DM the
-// sender opens.
-func (a *Adapter) userAddress(user string) string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if ch, ok := a.dms[user]; ok {
-		return ch
-	}
-	return address{User: user}.String()
-}
+// dmAddress is where everything for user's DM with the app goes: one
+// chat per student whatever the event (a message, a press, the App Home),
+// so their replies keep one order and one rate limit. The sender finds the
+// DM's channel.
+func dmAddress(user string) string { return address{User: user}.String() }
 
 // fromCommand reads a slash command. Its answers are ephemeral, in the
 // channel where it was typed.

@@ -104,7 +104,7 @@ func New(cfg Config) (*Adapter, error) {
 		a.commands[c] = true
 	}
 	a.sender = &Sender{api: api, perChat: cfg.PerChat, overall: cfg.Overall, dm: a.dmChannel, botUser: a.botUser,
-		responseURLs: []string{"https://hooks.slack.com/"}}
+		responseURLs: []string{"https://hooks.slack.com/", "https://hooks.slack-gov.com/"}}
 	if cfg.APIURL != "" {
 		u, _ := url.Parse(cfg.APIURL) // checked above
 		a.sender.responseURLs = append(a.sender.responseURLs, u.Scheme+"://"+u.Host+"/")

@@ -224,7 +224,7 @@ func TestUnreachableStudent(t *testing.T) {
 		h.fake.Fail("chat.postMessage", http.StatusOK, "channel_not_found", 0)
 		h.sendEvent(h.dm("U0GONE", "hello"), false)
 		h.settle()
-		ok, err := h.queue.Reachable(context.Background(), bot.Chat{Platform: "slack", ID: "DU0GONE"})
+		ok, err := h.queue.Reachable(context.Background(), bot.Chat{Platform: "slack", ID: "@U0GONE"})
 		require.NoError(t, err)
 		require.False(t, ok)
 		require.Len(t, h.fake.Calls("chat.postMessage"), 1, "not retried")
@@ -375,4 +375,32 @@ func TestSocketModeReconnects(t *testing.T) {
 	h.sendEvent(h.dm("U0RC", "status"), true)
 	h.waitPosted("DU0RC", n+1)
 	require.GreaterOrEqual(t, h.fake.Connections(), 2)
+}
+
+// /forget erases what the bot sent the student in every chat (the DM, a
+// slash command's answer), and the App Home forgets too.
+func TestForgetErasesEveryChat(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	const u = "U0FGT"
+	h.sendEvent(h.dm(u, "hi"), false)
+	greeting := h.waitPosted("D"+u, 1)[0]
+	h.sendInteraction(h.press(u, greeting, "start_activation"), false)
+	h.waitPosted("D"+u, 2)
+	h.sendInteraction(h.press(u, h.fake.Posted("D" + u)[1], "emails_both"), false)
+	h.sendCommand(u, "C0GEN", "status", false)
+	h.settle()
+	h.sendEvent(h.dm(u, "forget me"), false)
+	h.settle()
+	posted := h.fake.Posted("D" + u)
+	confirm := posted[len(posted)-1]
+	require.Contains(t, values(buttonsOf(t, confirm)), "forget_yes")
+	h.sendInteraction(h.press(u, confirm, "forget_yes"), false)
+	h.settle()
+	var rows int
+	require.NoError(t, h.db.DB.Get(&rows, `SELECT COUNT(*) FROM outbox WHERE chat_id LIKE 'C0GEN%'`))
+	require.Zero(t, rows, "the slash command's answer is gone")
+	require.NoError(t, h.db.DB.Get(&rows, `SELECT COUNT(*) FROM outbox`))
+	require.LessOrEqual(t, rows, 3, "only the erasure's own acknowledgement, confirmation and home view stay")
+	require.Contains(t, h.fake.HomeView(u), "not activated yet")
+	require.NotContains(t, h.fake.HomeView(u), "wait")
 }

@@ -31,6 +31,8 @@ CREATE TABLE outbox (
     id          BIGSERIAL PRIMARY KEY,
     platform    TEXT NOT NULL,
     chat_id     TEXT NOT NULL,
+    -- Whose conversation wrote it, so /forget finds every chat's copy.
+    student_id  BIGINT,
     payload     TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL,
     attempts    INTEGER NOT NULL DEFAULT 0,
@@ -42,6 +44,7 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (platform, chat_id, id) WHERE sent_at IS NULL AND failed_at IS NULL;
 CREATE INDEX outbox_created_at ON outbox (created_at);
+CREATE INDEX outbox_student ON outbox (student_id);
 
 -- Send-rate limits shared by every instance: the theoretical arrival time
 -- of the next send (GCRA), in microseconds since the Unix epoch.
