@@ -194,6 +194,19 @@ func TestQueuedSecretsNeverStored(t *testing.T) {
 	})
 }
 
+// unstarted is an engine on the queue whose workers never run: the test
+// drives the dispatcher itself.
+func unstarted(t *testing.T, dbName string, s bot.Sender) (*testBundle, *bot.Engine, *bot.Dispatcher) {
+	t.Helper()
+	b := setup(t, dbName)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q, err := storage.NewQueue(b.db, quiet)
+	require.NoError(t, err)
+	engine, err := bot.NewEngine(bot.Config{Pack: b.pack, Store: storage.NewConversations(b.db), Queue: q, Logger: quiet})
+	require.NoError(t, err)
+	return b, engine, bot.NewDispatcher(engine, q, map[string]bot.Sender{"test": s}, quiet)
+}
+
 // blockingSender holds its first message until released, to cut the work
 // off mid-send.
 type blockingSender struct {
@@ -217,14 +230,8 @@ func (s *blockingSender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, er
 // may have taken the message, so it must not go out again.
 func TestStartedSendSurvivesCancellation(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
-		b := setup(t, d.Name)
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		q, err := storage.NewQueue(b.db, quiet)
-		require.NoError(t, err)
-		engine, err := bot.NewEngine(bot.Config{Pack: b.pack, Store: storage.NewConversations(b.db), Queue: q, Logger: quiet})
-		require.NoError(t, err)
 		s := &blockingSender{started: make(chan struct{}), release: make(chan struct{})}
-		disp := bot.NewDispatcher(engine, q, map[string]bot.Sender{"test": s}, quiet)
+		b, engine, disp := unstarted(t, d.Name, s)
 		require.NoError(t, engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: "1", UserID: "a", ChatID: "a", Text: "which account for toledo"}))
 
 		ctx, cancel := context.WithCancel(context.Background())
@@ -259,14 +266,8 @@ func TestWorkYieldsNearItsDeadline(t *testing.T) {
 // is too old to help: then it is set aside with its last error.
 func TestOldMessageIsGivenUp(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
-		b := setup(t, d.Name)
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		q, err := storage.NewQueue(b.db, quiet)
-		require.NoError(t, err)
-		engine, err := bot.NewEngine(bot.Config{Pack: b.pack, Store: storage.NewConversations(b.db), Queue: q, Logger: quiet})
-		require.NoError(t, err)
 		s := &recordingSender{}
-		disp := bot.NewDispatcher(engine, q, map[string]bot.Sender{"test": s}, quiet)
+		b, engine, disp := unstarted(t, d.Name, s)
 		chat := bot.Chat{Platform: "test", ID: "a"}
 		require.NoError(t, engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: "1", UserID: "a", ChatID: "a", Text: "status"}))
 
@@ -277,7 +278,7 @@ func TestOldMessageIsGivenUp(t *testing.T) {
 		require.Zero(t, failed)
 
 		old := time.Now().Add(-13 * time.Hour).UTC()
-		_, err = b.db.Exec(b.db.Rebind(`UPDATE outbox SET created_at = ?`), old)
+		_, err := b.db.Exec(b.db.Rebind(`UPDATE outbox SET created_at = ?`), old)
 		require.NoError(t, err)
 		s.failNext(errors.New("502 bad gateway"))
 		require.NoError(t, disp.Work(context.Background(), chat))

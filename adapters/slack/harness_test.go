@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,14 +57,10 @@ func newHarness(t testing.TB, dbName string, o options) *harness {
 	t.Helper()
 	h := &harness{t: t, fake: slacktest.New(t), db: storagetest.Open(t, dbName)}
 	h.seq.Store(time.Now().UnixNano() % 1e9)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	core := adaptertest.NewCore(t, h.db.DB)
+	h.pack, h.queue, h.engine = core.Pack, core.Queue, core.Engine
+	quiet := core.Log
 	var err error
-	h.pack, err = flows.Default()
-	require.NoError(t, err)
-	h.queue, err = storage.NewQueue(h.db.DB, quiet)
-	require.NoError(t, err)
-	h.engine, err = bot.NewEngine(bot.Config{Pack: h.pack, Store: storage.NewConversations(h.db.DB), Queue: h.queue, Logger: quiet})
-	require.NoError(t, err)
 	var commands []string
 	for name := range h.pack.Commands {
 		commands = append(commands, name)
@@ -97,15 +92,7 @@ func newHarness(t testing.TB, dbName string, o options) *harness {
 		t.Cleanup(h.server.Close)
 	}
 	if !o.noQueue {
-		d := bot.NewDispatcher(h.engine, h.queue, map[string]bot.Sender{slack.Platform: h.adapter.Sender()}, quiet)
-		ctx, cancel := context.WithCancel(context.Background())
-		require.NoError(t, h.queue.Start(ctx, d.Work))
-		t.Cleanup(func() {
-			stop, done := context.WithTimeout(context.Background(), 10*time.Second)
-			defer done()
-			require.NoError(t, h.queue.Stop(stop))
-			cancel()
-		})
+		core.Start(t, map[string]bot.Sender{slack.Platform: h.adapter.Sender()})
 	}
 	return h
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,6 +41,7 @@ type harness struct {
 	adapter *telegram.Adapter
 	hook    *httptest.Server
 	nextID  atomic.Int64
+	core    adaptertest.Core
 }
 
 type options struct {
@@ -66,15 +66,10 @@ func newHarness(t testing.TB, dbName string, o options) *harness {
 		h.fake = telegramtest.New(t)
 	}
 	h.nextID.Store(time.Now().UnixNano() % 1e9)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h.core = adaptertest.NewCore(t, h.db.DB)
+	h.pack, h.queue, h.engine = h.core.Pack, h.core.Queue, h.core.Engine
 	var err error
-	h.pack, err = flows.Default()
-	require.NoError(t, err)
-	h.queue, err = storage.NewQueue(h.db.DB, quiet)
-	require.NoError(t, err)
-	h.engine, err = bot.NewEngine(bot.Config{Pack: h.pack, Store: storage.NewConversations(h.db.DB), Queue: h.queue, Logger: quiet})
-	require.NoError(t, err)
-	cfg := telegram.Config{Token: h.fake.Token, APIURL: h.fake.URL, WebhookSecret: secret, Logger: quiet,
+	cfg := telegram.Config{Token: h.fake.Token, APIURL: h.fake.URL, WebhookSecret: secret, Logger: h.core.Log,
 		PerChat: cmpRate(o.perChat, fastRates), Overall: cmpRate(o.overall, fastRates), PollTimeout: time.Second, ConflictWait: 10 * time.Millisecond,
 		DeleteWebhook: o.deleteWH}
 	if !o.polling {
@@ -100,16 +95,7 @@ func cmpRate(r, otherwise bot.Rate) bot.Rate {
 
 // start runs the job queue's workers, as serve does.
 func (h *harness) start() {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := bot.NewDispatcher(h.engine, h.queue, map[string]bot.Sender{telegram.Platform: h.adapter.Sender()}, quiet)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(h.t, h.queue.Start(ctx, d.Work))
-	h.t.Cleanup(func() {
-		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
-		defer done()
-		require.NoError(h.t, h.queue.Stop(stop))
-		cancel()
-	})
+	h.core.Start(h.t, map[string]bot.Sender{telegram.Platform: h.adapter.Sender()})
 }
 
 // post sends an update to the webhook with the right secret and returns

@@ -1,10 +1,13 @@
 // Package adaptertest holds what the platform adapters' tests share: the
-// replies a conversation must produce, and waiting for the queue to be idle.
+// bot's core wired as serve wires it, the replies a conversation must
+// produce, and waiting for the queue to be idle.
 package adaptertest
 
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"activation-bot/bot"
+	"activation-bot/flows"
 	"activation-bot/storage"
 )
 
@@ -53,4 +57,41 @@ func Settle(t testing.TB, db *storage.DB) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Core is the bot behind a platform, wired as serve wires it: the
+// embedded content pack, the engine and the job queue over db.
+type Core struct {
+	Pack   *flows.Pack
+	Queue  *storage.Queue
+	Engine *bot.Engine
+	Log    *slog.Logger // discards: tests read what reached the platform
+}
+
+// NewCore builds the core over a migrated database.
+func NewCore(t testing.TB, db *storage.DB) Core {
+	t.Helper()
+	c := Core{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var err error
+	c.Pack, err = flows.Default()
+	require.NoError(t, err)
+	c.Queue, err = storage.NewQueue(db, c.Log)
+	require.NoError(t, err)
+	c.Engine, err = bot.NewEngine(bot.Config{Pack: c.Pack, Store: storage.NewConversations(db), Queue: c.Queue, Logger: c.Log})
+	require.NoError(t, err)
+	return c
+}
+
+// Start runs the queue's workers with these senders until the test ends.
+func (c Core) Start(t testing.TB, senders map[string]bot.Sender) {
+	t.Helper()
+	d := bot.NewDispatcher(c.Engine, c.Queue, senders, c.Log)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, c.Queue.Start(ctx, d.Work))
+	t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		require.NoError(t, c.Queue.Stop(stop))
+		cancel()
+	})
 }
