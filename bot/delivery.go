@@ -31,6 +31,9 @@ type Delivery struct {
 	// App Home); platforms without one skip it.
 	Home *Outbound `json:"home,omitempty"`
 	User string    `json:"user,omitempty"`
+	// Ticket is set on a ticket's message in a helpdesk destination: a new
+	// post, an edit of it, or a message in its thread.
+	Ticket *TicketPost `json:"ticket,omitempty"`
 }
 
 // Acceptor stores a platform event durably, so the platform may be told

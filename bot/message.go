@@ -16,6 +16,7 @@ type Inbound struct {
 	ButtonID   string // the button pressed; empty for text
 	LocaleHint string // the platform's idea of the user's language, e.g. "nl-BE"
 	Name       string // display name, for helpdesk context
+	Handle     string `json:",omitempty"` // the platform's @handle, for helpdesk context
 
 	// Media names what was sent instead of text ("sticker", "photo",
 	// "edited", ...): the bot reads text only and says so.
@@ -28,6 +29,9 @@ type Inbound struct {
 	// Telegram: the callback query to answer and the keyboard to remove);
 	// it is delivered before the replies.
 	Ack string `json:",omitempty"`
+	// Helpdesk is set for an agent's action in a helpdesk destination (a
+	// ticket's button, a reply in its thread); no conversation is stepped.
+	Helpdesk *HelpdeskEvent `json:",omitempty"`
 
 	// Set by the engine's secret guard when the event is accepted.
 	Secrets []redact.Kind `json:",omitempty"` // secrets redacted from Text
