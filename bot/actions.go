@@ -198,6 +198,7 @@ func (s *step) checklist() string {
 	if allDone {
 		lines = append(lines, p.Message("status_all_done", lang))
 	}
+	lines = append(lines, s.ticketLines()...)
 	return strings.Join(lines, "\n")
 }
 

@@ -12,6 +12,9 @@ func (s *step) press(id string) {
 		s.goTo(flows.GotoResume)
 		return
 	}
+	if s.pressEngineButton(id) {
+		return
+	}
 	b, holder, ok := s.e.pack.Button(id)
 	if !ok || !s.pressable(id, holder) {
 		// An old keyboard, a changed pack or a made-up id: the question has
@@ -248,10 +251,14 @@ func first(cur, a *flows.Account) *flows.Account {
 
 // buttons localises a node's buttons; answers get a way back to the flow.
 func (s *step) buttons(n *flows.Node) []Button {
-	bs := make([]Button, 0, len(n.Buttons)+1)
+	bs := make([]Button, 0, len(n.Buttons)+2)
+	if n.Report {
+		bs = append(bs, s.problemButtons()...)
+	}
 	for _, b := range n.Buttons {
 		bs = append(bs, Button{ID: b.ID, Label: s.e.pack.Localize(b.Label, s.c.Lang)})
 	}
+	bs = append(bs, s.reportButton(n)...)
 	if n.Answer && !n.Confirm {
 		bs = append(bs, s.resumeButtons()...)
 	}
@@ -283,6 +290,8 @@ func (s *step) openButtons() []Button {
 		}
 		if b, _, ok := s.e.pack.Button(id); ok {
 			bs = append(bs, Button{ID: b.ID, Label: s.e.pack.Localize(b.Label, s.c.Lang)})
+		} else if label, ok := s.engineButtonLabel(id); ok {
+			bs = append(bs, Button{ID: id, Label: label})
 		}
 	}
 	if len(bs) > 0 {

@@ -59,8 +59,9 @@ type Queue interface {
 	Notify(ctx context.Context, chat Chat, inboxID int64, msgs []Outbound) error
 	// NextDelivery returns the chat's oldest unsent outbox row.
 	NextDelivery(ctx context.Context, chat Chat) (Delivery, bool, error)
-	// Delivered marks a row sent, with the platform's id for the message.
-	Delivered(ctx context.Context, id int64, ref string) error
+	// Delivered marks a row sent, with the platform's id for the message
+	// (for a ticket's message, remembered with the ticket).
+	Delivered(ctx context.Context, d Delivery, ref string) error
 	// Retry records a failed attempt to send a row that may succeed later.
 	Retry(ctx context.Context, id int64, cause error) error
 	// PartsSent records how many parts of a long message the platform

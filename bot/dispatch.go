@@ -132,7 +132,7 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 		// at once, so a crash never sends it twice.
 		return d.queue.PartsSent(rec, dl.ID, dl.Parts+1)
 	case err == nil:
-		return d.queue.Delivered(rec, dl.ID, sent.Ref)
+		return d.queue.Delivered(rec, dl, sent.Ref)
 	case errors.As(err, &later):
 		log.WarnContext(ctx, "platform asks to slow down", slog.Duration("retry_after", later.After))
 		return later
@@ -151,6 +151,12 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 	log.WarnContext(ctx, "send failed; will retry", slog.Int("attempt", dl.Attempts+1), slog.Any("error", err))
 	if rerr := d.queue.Retry(rec, dl.ID, err); rerr != nil {
 		return errors.Join(err, rerr)
+	}
+	if dl.Ticket != nil && dl.Ticket.Kind == PostNew && dl.Attempts == 0 {
+		// The student was told the helpdesk is notified: now it is late.
+		if terr := d.engine.TicketDelayed(rec, dl.Ticket.ID); terr != nil {
+			return errors.Join(err, terr)
+		}
 	}
 	return err
 }

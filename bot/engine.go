@@ -31,6 +31,7 @@ type Engine struct {
 	match *flows.Matcher
 	store Store
 	queue Queue
+	hd    Helpdesk
 	clock Clock
 	loc   *time.Location
 	log   *slog.Logger
@@ -42,6 +43,8 @@ type Config struct {
 	Pack     *flows.Pack
 	Store    Store
 	Queue    Queue // where platform events wait; nil for the terminal chat
+	// Helpdesk is where tickets go and who may answer them.
+	Helpdesk Helpdesk
 	Clock    Clock
 	Location *time.Location
 	Logger   *slog.Logger
@@ -55,7 +58,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if issues := cfg.Pack.Check(); flows.HasErrors(issues) {
 		return nil, fmt.Errorf("new engine: content pack %s has errors (run `activation-bot content check`)", cfg.Pack.Source)
 	}
-	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue,
+	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk,
 		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger}
 	if e.clock == nil {
 		e.clock = SystemClock{}
@@ -102,6 +105,9 @@ func (e *Engine) Accept(ctx context.Context, in Inbound) error {
 // replies go to the outbox in the same transaction.
 func (e *Engine) Process(ctx context.Context, in Inbound) error {
 	chat := Chat{Platform: in.Platform, ID: in.ChatID}
+	if in.Helpdesk != nil {
+		return e.agentEvent(ctx, in)
+	}
 	switch in.Media {
 	case MediaBlocked:
 		if err := e.queue.Unreachable(ctx, chat, errors.New("the student blocked the bot")); err != nil {
@@ -171,7 +177,10 @@ func (e *Engine) converse(ctx context.Context, in Inbound) ([]Outbound, error) {
 		if in.Media != MediaHome {
 			s.run()
 		}
-		turn = Turn{Replies: s.out, Erase: s.erase}
+		if s.err != nil {
+			return Turn{}, s.err
+		}
+		turn = Turn{Replies: s.out, Erase: s.erase, Notices: s.notices}
 		switch {
 		case s.erase:
 			// The home view forgets too: a fresh checklist.
@@ -205,7 +214,7 @@ func clean(s string) string {
 // buttonID keeps a pressed button's id only if the pack knows it: ids come
 // from clients, and whatever else they hold must not reach the transcript.
 func (e *Engine) buttonID(id string) string {
-	if id == "" || id == flows.ButtonResume {
+	if id == "" || id == flows.ButtonResume || e.engineButton(id) {
 		return id
 	}
 	if _, _, ok := e.pack.Button(id); ok {

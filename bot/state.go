@@ -16,6 +16,9 @@ const (
 type Progress struct {
 	Status Status
 	Until  time.Time // for Waiting: the instant from which activation may be tried
+	// Since is when the status was recorded, as loaded from the store: for
+	// the helpdesk's context only.
+	Since time.Time `json:",omitzero"`
 }
 
 // Conversation is everything the engine needs to step a student's
@@ -35,6 +38,15 @@ type Conversation struct {
 	Accounts map[string]Progress
 	// New is true on the student's very first message.
 	New bool
+	// Report is the problem being reported: the next text describes it.
+	Report string
+	// ReplyTo is the ticket the student's texts go to, after "Reply to
+	// helpdesk".
+	ReplyTo int64
+	// Tickets are the student's open tickets (id, category, status).
+	Tickets []Ticket
+	// Desk opens tickets and relays messages inside the step's transaction.
+	Desk TicketDesk
 }
 
 // Account returns the progress of account id.
@@ -61,4 +73,7 @@ type Turn struct {
 	// Home is the student's checklist for platforms that show one beside
 	// the chat (Slack's App Home): set when progress changed, or asked for.
 	Home *Outbound
+	// Notices go to other chats in the same transaction: a new ticket to
+	// the helpdesk, a student's answer into its thread.
+	Notices []Notice
 }

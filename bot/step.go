@@ -52,6 +52,8 @@ type step struct {
 	typed      bool        // the button being pressed was typed as words, not pressed
 	said       *flows.Said // the message as read for labels, and its text
 	saidText   string
+	notices    []Notice // for other chats: the helpdesk's destinations
+	err        error    // a store failure inside the step: the transaction fails
 }
 
 func (s *step) run() {
@@ -74,6 +76,8 @@ func (s *step) run() {
 	case s.in.Media != "":
 		s.media()
 	case s.in.ButtonID != "":
+		// A press leaves a report or a reply unsent; the press may start one.
+		s.c.Report, s.c.ReplyTo = "", 0
 		s.press(s.in.ButtonID)
 	default:
 		s.text(strings.TrimSpace(s.in.Text))
@@ -113,7 +117,7 @@ func (s *step) text(t string) {
 		s.say(IntentNoText, "no_text", nil, s.mainButtons())
 		return
 	}
-	if s.command(t) || s.typedLabel(t) || s.arrivalText(t) {
+	if s.awaited(t) || s.command(t) || s.typedProblem(t) || s.typedLabel(t) || s.arrivalText(t) {
 		return
 	}
 	if m, ok := s.e.match.Match(t); ok {
@@ -397,6 +401,9 @@ func (s *step) intent(m flows.Match) {
 		s.service(m.Service)
 	} else if in := s.e.pack.Intents[m.Intent]; in.Reply != "" {
 		s.goTo(in.Reply)
+		if n := s.e.pack.Nodes[in.Reply]; n != nil && n.Report {
+			return // it asks its own question: the greeting would bury it
+		}
 	} else {
 		s.action(in.Action, nil)
 	}

@@ -53,6 +53,8 @@ type Ticket struct {
 	Created     time.Time  `json:"created_at"`
 	Updated     time.Time  `json:"updated_at"`
 	Resolved    *time.Time `json:"resolved_at,omitempty"`
+	// Announced is when the helpdesk was last told about it.
+	Announced time.Time `json:"-"`
 	// Context is the snapshot taken when the ticket was created.
 	Context TicketContext `json:"context"`
 	// Messages are those relayed between the student and the helpdesk.

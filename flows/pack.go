@@ -33,6 +33,7 @@ const (
 	ActionCheckWait = "check_wait" // may the student activate yet?
 	ActionStart     = "start"      // show the greeting
 	ActionStatus    = "status"     // the accounts' progress as a checklist
+	ActionReport    = "report"     // ask what went wrong, then open a helpdesk ticket
 	// ActionLanguage is a prefix: "language:nl" switches to Dutch.
 	ActionLanguage = "language:"
 )
@@ -75,6 +76,9 @@ type Pack struct {
 	// t.me/<bot>?start=kuleuven) to the node it opens.
 	DeepLinks map[string]string `yaml:"deep_links"`
 	Services  []Service         `yaml:"services"`
+	// Problems are what a student can report to the helpdesk, in the order
+	// they are offered.
+	Problems []Problem `yaml:"problems"`
 	// Messages are the engine's own texts (status lines, fallback, warnings).
 	Messages map[string]Text `yaml:"messages"`
 
@@ -109,9 +113,12 @@ type Node struct {
 	// Account ties the node to an account: {until} and arrival answers refer to it.
 	Account string `yaml:"account"`
 	// AskArrival: free text is read as the time the account's e-mail arrived.
-	AskArrival bool     `yaml:"ask_arrival"`
-	Text       Text     `yaml:"text"`
-	Buttons    []Button `yaml:"buttons"`
+	AskArrival bool `yaml:"ask_arrival"`
+	// Report nodes ask what went wrong: their buttons are the problems
+	// that fit the student's position, added by the engine.
+	Report  bool     `yaml:"report"`
+	Text    Text     `yaml:"text"`
+	Buttons []Button `yaml:"buttons"`
 }
 
 // Button is one choice under a node.
@@ -151,6 +158,29 @@ type Service struct {
 	Name     Text                `yaml:"name"`
 	Note     Text                `yaml:"note"`
 	Synonyms map[string][]string `yaml:"synonyms"`
+}
+
+// Problem is a kind of problem a student can report: its button, the
+// institution's advice for it, and where in the flow it fits.
+type Problem struct {
+	ID    string `yaml:"id"`
+	Label Text   `yaml:"label"`
+	// Tip is shown when the student picks it, before asking for a description.
+	Tip Text `yaml:"tip"`
+	// At lists the nodes where it is offered; empty means everywhere.
+	At []string `yaml:"at"`
+	// Words typed instead of pressing its button, per language.
+	Words map[string][]string `yaml:"words"`
+}
+
+// Problem returns the problem with id.
+func (p *Pack) Problem(id string) (*Problem, bool) {
+	for i := range p.Problems {
+		if p.Problems[i].ID == id {
+			return &p.Problems[i], true
+		}
+	}
+	return nil, false
 }
 
 // Account returns the account with id.

@@ -36,6 +36,9 @@ var RequiredMessages = []string{
 	"empty", "too_long", "no_text", "stale_button", "secret_warning", "language_set",
 	"arrival_not_understood", "resume_label", "link_placeholder", "restarted", "forgotten", "and",
 	"text_only", "edited_ignored", "private_only",
+	"report_label", "describe_problem", "report_cancel_label", "ticket_created",
+	"ticket_exists", "reply_label", "reply_prompt", "relayed", "ticket_closed", "helpdesk_answer",
+	"ticket_claimed", "ticket_resolved", "ticket_reopened", "status_ticket", "status_ticket_claimed", "ticket_delayed",
 }
 
 var validStatuses = map[string]bool{"not_started": true, "waiting": true, "done": true, "problem": true}
@@ -45,6 +48,7 @@ var placeholderRe = regexp.MustCompile(`\{([a-z_]+)(?::([a-z0-9_]+))?\}`)
 var knownPlaceholders = map[string]bool{
 	"until": true, "account": true, "login": true, "service": true, "left": true,
 	"time": true, "date": true, "command": true, "max": true, "link": true,
+	"ticket": true, "category": true, "status": true, "text": true,
 }
 
 // messagePlaceholders are placeholders only some messages may use, because
@@ -81,6 +85,7 @@ func (p *Pack) Check() []Issue {
 	c.commands()
 	c.deepLinks()
 	c.services()
+	c.problems()
 	c.messages()
 	c.links()
 	c.reachability()
@@ -254,7 +259,7 @@ func (c *checker) button(key string, n *Node, b Button) {
 
 func (c *checker) action(key, a string) {
 	switch a {
-	case ActionWait, ActionRestart, ActionForget, ActionCheckWait, ActionStart, ActionStatus:
+	case ActionWait, ActionRestart, ActionForget, ActionCheckWait, ActionStart, ActionStatus, ActionReport:
 		return
 	}
 	if lang, ok := strings.CutPrefix(a, ActionLanguage); ok {
@@ -383,6 +388,31 @@ func (c *checker) services() {
 		c.phrases(key+".synonyms", s.Synonyms)
 	}
 }
+
+func (c *checker) problems() {
+	if len(c.p.Problems) == 0 {
+		c.errorf("problems", "no problems: students could not report one")
+	}
+	seen := map[string]bool{}
+	for i, pr := range c.p.Problems {
+		key := fmt.Sprintf("problems[%d]", i)
+		if !problemIDRe.MatchString(pr.ID) || seen[pr.ID] {
+			c.errorf(key+".id", "missing, malformed or duplicate problem id %q", pr.ID)
+		}
+		seen[pr.ID] = true
+		c.text(key+".label", pr.Label)
+		c.text(key+".tip", pr.Tip)
+		for _, n := range pr.At {
+			c.nodeRef(key+".at", n)
+		}
+		if pr.Words != nil {
+			c.phrases(key+".words", pr.Words)
+		}
+	}
+}
+
+// problemIDRe: problem ids travel in button ids and the helpdesk's lists.
+var problemIDRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
 func (c *checker) messages() {
 	for _, k := range RequiredMessages {

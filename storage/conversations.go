@@ -16,8 +16,9 @@ import (
 
 // Conversations implements bot.Store.
 type Conversations struct {
-	db  *DB
-	now func() time.Time
+	db    *DB
+	queue *Queue
+	now   func() time.Time
 }
 
 // NewConversations returns the conversation store over db.
@@ -26,6 +27,13 @@ func NewConversations(db *DB) *Conversations {
 }
 
 var _ bot.Store = (*Conversations)(nil)
+
+// WithQueue makes the notices a conversation writes to other chats (a
+// ticket for the helpdesk) start their chat's job at once.
+func (s *Conversations) WithQueue(q *Queue) *Conversations {
+	s.queue = q
+	return s
+}
 
 // errGone: the student was erased (/forget) between finding and locking
 // their conversation.
@@ -68,8 +76,10 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		return err
 	}
 	conv.New = created
+	conv.Desk = &desk{ctx: ctx, tx: tx, db: s.db, conv: conv, in: in, now: now}
 	before := maps.Clone(conv.Accounts)
 	turn, err := step(conv)
+	conv.Desk = nil
 	if err != nil {
 		return fmt.Errorf("step conversation of student %d: %w", studentID, err)
 	}
@@ -79,6 +89,11 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		}
 	} else if err := s.save(ctx, tx, conv, before, in, turn, now); err != nil {
 		return err
+	}
+	if !turn.Erase {
+		if err := writeNotices(ctx, tx, s.queue, turn.Notices, now); err != nil {
+			return err
+		}
 	}
 	if in.InboxID != 0 {
 		// An event from the inbox is answered through the outbox, in this
@@ -168,6 +183,7 @@ type progressRow struct {
 	Account   string       `db:"account"`
 	Status    string       `db:"status"`
 	WaitUntil sql.NullTime `db:"wait_until"`
+	Updated   time.Time    `db:"updated_at"`
 }
 
 // lockConversation reads the conversation and locks its row until the
@@ -175,8 +191,8 @@ type progressRow struct {
 func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, studentID int64) (*bot.Conversation, error) {
 	c := &bot.Conversation{StudentID: studentID, Accounts: map[string]bot.Progress{}}
 	var offered string
-	q := `SELECT node, shown, lang, offered FROM conversations WHERE student_id = ?` + s.db.dialect.lock
-	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &offered)
+	q := `SELECT node, shown, lang, offered, report, reply_ticket FROM conversations WHERE student_id = ?` + s.db.dialect.lock
+	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &offered, &c.Report, &c.ReplyTo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errGone
 	}
@@ -187,23 +203,24 @@ func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, stude
 		c.Offered = strings.Split(offered, ",")
 	}
 	var rows []progressRow
-	q = `SELECT account, status, wait_until FROM account_progress WHERE student_id = ?`
+	q = `SELECT account, status, wait_until, updated_at FROM account_progress WHERE student_id = ?`
 	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), studentID); err != nil {
 		return nil, fmt.Errorf("load progress of student %d: %w", studentID, err)
 	}
 	for _, r := range rows {
-		c.Accounts[r.Account] = bot.Progress{Status: bot.Status(r.Status), Until: r.WaitUntil.Time}
+		c.Accounts[r.Account] = bot.Progress{Status: bot.Status(r.Status), Until: r.WaitUntil.Time, Since: r.Updated.UTC()}
 	}
-	return c, nil
+	c.Tickets, err = openTickets(ctx, tx, studentID)
+	return c, err
 }
 
 func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversation, before map[string]bot.Progress, in bot.Inbound, turn bot.Turn, now time.Time) error {
-	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, updated_at = ? WHERE student_id = ?`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), now, c.StudentID); err != nil {
+	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, report = ?, reply_ticket = ?, updated_at = ? WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), c.Report, c.ReplyTo, now, c.StudentID); err != nil {
 		return fmt.Errorf("save conversation of student %d: %w", c.StudentID, err)
 	}
 	for account, p := range c.Accounts {
-		if old, ok := before[account]; ok && old.Status == p.Status && old.Until.Equal(p.Until) {
+		if old, ok := before[account]; ok && old.Status == p.Status && old.Until.Equal(p.Until) && old.Since.Equal(p.Since) {
 			continue
 		}
 		if err := saveProgress(ctx, tx, c.StudentID, account, p, now); err != nil {

@@ -204,6 +204,24 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
 	return w.q.sweep(ctx)
 }
 
+// minuteArgs is the periodic job that runs the bot's own minutely work
+// (re-announcing unclaimed tickets), once across all instances.
+type minuteArgs struct{}
+
+func (minuteArgs) Kind() string { return "every_minute" }
+
+type minuteWorker struct {
+	river.WorkerDefaults[minuteArgs]
+	q *Queue
+}
+
+func (w *minuteWorker) Work(ctx context.Context, _ *river.Job[minuteArgs]) error {
+	if w.q.minutely == nil {
+		return nil
+	}
+	return w.q.minutely(ctx)
+}
+
 type purgeWorker struct {
 	river.WorkerDefaults[purgeArgs]
 	q *Queue

@@ -24,6 +24,8 @@ type Queue struct {
 	now   func() time.Time
 	river *river.Client[*sql.Tx]
 	work  func(context.Context, bot.Chat) error
+	// minutely is run once a minute by one instance (Engine.Reannounce).
+	minutely func(context.Context) error
 }
 
 var _ bot.Queue = (*Queue)(nil)
@@ -36,12 +38,15 @@ func NewQueue(db *DB, log *slog.Logger) (*Queue, error) {
 	river.AddWorker(workers, &chatWorker{q: q})
 	river.AddWorker(workers, &sweepWorker{q: q})
 	river.AddWorker(workers, &purgeWorker{q: q})
+	river.AddWorker(workers, &minuteWorker{q: q})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return purgeArgs{}, nil }, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return minuteArgs{}, nil }, nil),
 	}
 	client, err := river.NewClient(db.riverDriver(), jobsConfig(log, workers, periodic))
 	if err != nil {
@@ -50,6 +55,10 @@ func NewQueue(db *DB, log *slog.Logger) (*Queue, error) {
 	q.river = client
 	return q, nil
 }
+
+// EveryMinute sets work to run once a minute, by one instance at a time;
+// call it before Start.
+func (q *Queue) EveryMinute(work func(context.Context) error) { q.minutely = work }
 
 // Start runs the workers; work is called for each chat with pending work
 // (bot.Dispatcher.Work), one call per chat at a time.
@@ -297,16 +306,24 @@ func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, 
 		return q.NextDelivery(ctx, chat)
 	}
 	d.ID, d.Chat, d.Attempts, d.Parts, d.Created = row.ID, chat, row.Attempts, row.Parts, row.Created
+	if d.Ticket != nil {
+		if d.Ticket.Ref, err = postRef(ctx, q.db, chat, d.Ticket.ID); err != nil {
+			return bot.Delivery{}, false, err
+		}
+	}
 	return d, true, nil
 }
 
 // Delivered implements bot.Queue.
-func (q *Queue) Delivered(ctx context.Context, id int64, ref string) error {
-	query := `UPDATE outbox SET sent_at = ?, message_ref = ?, attempts = attempts + 1 WHERE id = ?`
-	if _, err := q.db.ExecContext(ctx, q.db.Rebind(query), q.now().UTC(), ref, id); err != nil {
-		return fmt.Errorf("mark reply %d sent: %w", id, err)
-	}
-	return nil
+func (q *Queue) Delivered(ctx context.Context, d bot.Delivery, ref string) error {
+	return q.inTx(ctx, "mark reply sent", func(tx *sqlx.Tx) error {
+		now := q.now().UTC()
+		query := `UPDATE outbox SET sent_at = ?, message_ref = ?, attempts = attempts + 1 WHERE id = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), now, ref, d.ID); err != nil {
+			return fmt.Errorf("mark reply %d sent: %w", d.ID, err)
+		}
+		return recordPost(ctx, tx, d, ref, now)
+	})
 }
 
 // Retry implements bot.Queue.

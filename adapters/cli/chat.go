@@ -38,7 +38,7 @@ func newChat(env Env) *cobra.Command {
 				return err
 			}
 			defer a.db.Close()
-			eng, err := a.engine(clock, nil)
+			eng, err := a.engine(clock, nil, nil)
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +59,7 @@ func newRoot(env Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env))
+	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env))
 	return root
 }
 
@@ -107,7 +108,7 @@ func openApp(ctx context.Context, env Env, defaultLevel slog.Level, migrate bool
 
 // engine loads and checks the content pack and builds the engine; with a
 // queue, platform events go through the inbox and the outbox.
-func (a *app) engine(clock bot.Clock, queue bot.Queue) (*bot.Engine, error) {
+func (a *app) engine(clock bot.Clock, queue *storage.Queue, rosters map[string]bot.Roster) (*bot.Engine, error) {
 	pack, err := a.cfg.LoadPack()
 	if err != nil {
 		return nil, err
@@ -121,12 +122,37 @@ func (a *app) engine(clock bot.Clock, queue bot.Queue) (*bot.Engine, error) {
 	if flows.HasErrors(issues) {
 		return nil, fmt.Errorf("content pack %s has errors; run `activation-bot content check` for the list", pack.Source)
 	}
-	return bot.NewEngine(bot.Config{
+	cfg := bot.Config{
 		Pack:     pack,
-		Store:    storage.NewConversations(a.db),
-		Queue:    queue,
+		Store:    storage.NewConversations(a.db).WithQueue(queue),
+		Helpdesk: a.helpdesk(queue, rosters),
 		Clock:    clock,
 		Location: a.cfg.Location,
 		Logger:   a.log,
-	})
+	}
+	if queue != nil {
+		cfg.Queue = queue // a nil *storage.Queue must stay a nil interface
+	}
+	return bot.NewEngine(cfg)
+}
+
+// helpdesk is where tickets go, from the HELPDESK_* variables.
+func (a *app) helpdesk(queue *storage.Queue, rosters map[string]bot.Roster) bot.Helpdesk {
+	h := a.cfg.Helpdesk
+	hd := bot.Helpdesk{
+		Tickets:         storage.NewTickets(a.db, queue),
+		Agents:          h.Users,
+		Rosters:         rosters,
+		ReannounceAfter: h.ReannounceAfter,
+	}
+	if h.SlackChannel != "" {
+		hd.Destinations = append(hd.Destinations, bot.Chat{Platform: "slack", ID: h.SlackChannel})
+	}
+	if h.TelegramChatID != 0 {
+		hd.Destinations = append(hd.Destinations, bot.Chat{Platform: "telegram", ID: strconv.FormatInt(h.TelegramChatID, 10)})
+	}
+	if h.SMTPURL != "" {
+		hd.Destinations = append(hd.Destinations, bot.Chat{Platform: bot.EmailPlatform, ID: "helpdesk"})
+	}
+	return hd
 }

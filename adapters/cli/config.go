@@ -32,6 +32,7 @@ type Config struct {
 	MigrateOnStart bool           // MIGRATE_ON_START
 	Telegram       TelegramConfig
 	Slack          SlackConfig
+	Helpdesk       HelpdeskConfig
 }
 
 // SlackConfig is the SLACK_* variables; the bot runs in Slack when
@@ -100,7 +101,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.Telegram, err = loadTelegram(getenv); err != nil {
 		return c, err
 	}
-	c.Slack, err = loadSlack(getenv)
+	if c.Slack, err = loadSlack(getenv); err != nil {
+		return c, err
+	}
+	c.Helpdesk, err = loadHelpdesk(getenv, c)
 	return c, err
 }
 

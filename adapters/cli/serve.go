@@ -62,7 +62,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	}
 	// The engine is built before any adapter, so a broken content pack
 	// stops the deploy here rather than at the first student.
-	engine, err := a.engine(bot.SystemClock{}, queue)
+	engine, err := a.engine(bot.SystemClock{}, queue, nil)
 	if err != nil {
 		return err
 	}
