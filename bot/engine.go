@@ -40,9 +40,9 @@ type Engine struct {
 // Config holds what an Engine needs; zero Clock, Location and Logger get
 // the wall clock, Europe/Brussels and slog's default.
 type Config struct {
-	Pack     *flows.Pack
-	Store    Store
-	Queue    Queue // where platform events wait; nil for the terminal chat
+	Pack  *flows.Pack
+	Store Store
+	Queue Queue // where platform events wait; nil for the terminal chat
 	// Helpdesk is where tickets go and who may answer them.
 	Helpdesk Helpdesk
 	Clock    Clock

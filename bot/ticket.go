@@ -42,14 +42,14 @@ type Ticket struct {
 	Name      string `json:"name,omitempty"`
 	Handle    string `json:"handle,omitempty"`
 	// Chat is where the student is answered.
-	Chat        Chat   `json:"-"`
-	Lang        string `json:"lang"`
-	Node        string `json:"step"` // where in the flow the student reported it
-	Category    string `json:"category"`
-	Description string `json:"description"`
-	Status      string `json:"status"`
-	ClaimedBy   string `json:"claimed_by,omitempty"` // an identity
-	ClaimedName string `json:"claimed_name,omitempty"`
+	Chat        Chat       `json:"-"`
+	Lang        string     `json:"lang"`
+	Node        string     `json:"step"` // where in the flow the student reported it
+	Category    string     `json:"category"`
+	Description string     `json:"description"`
+	Status      string     `json:"status"`
+	ClaimedBy   string     `json:"claimed_by,omitempty"` // an identity
+	ClaimedName string     `json:"claimed_name,omitempty"`
 	Created     time.Time  `json:"created_at"`
 	Updated     time.Time  `json:"updated_at"`
 	Resolved    *time.Time `json:"resolved_at,omitempty"`

@@ -28,6 +28,12 @@ func NewConversations(db *DB) *Conversations {
 
 var _ bot.Store = (*Conversations)(nil)
 
+// SetClock makes the store stamp what it writes with now (tests, `chat --now`).
+func (s *Conversations) SetClock(now func() time.Time) *Conversations {
+	s.now = now
+	return s
+}
+
 // WithQueue makes the notices a conversation writes to other chats (a
 // ticket for the helpdesk) start their chat's job at once.
 func (s *Conversations) WithQueue(q *Queue) *Conversations {

@@ -31,6 +31,12 @@ func NewTickets(db *DB, q *Queue) *Tickets {
 	return &Tickets{db: db, queue: q, now: time.Now}
 }
 
+// SetClock makes the store stamp tickets with now (tests, `chat --now`).
+func (s *Tickets) SetClock(now func() time.Time) *Tickets {
+	s.now = now
+	return s
+}
+
 // transcriptInTicket is how many of the last conversation lines a ticket
 // keeps as context.
 const transcriptInTicket = 12

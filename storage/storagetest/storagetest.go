@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -123,4 +124,27 @@ func freshSchema(t testing.TB, base string) string {
 	q.Set("search_path", schema)
 	pu.RawQuery = q.Encode()
 	return pu.String()
+}
+
+// Settle waits until the database's queue has no event to process and no
+// reply to send, then a little more, so a test can assert that nothing
+// else arrives.
+func Settle(t testing.TB, db *storage.DB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		if err := db.Get(&n, `SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL) +
+			(SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL)`); err != nil {
+			t.Fatalf("count queued items: %v", err)
+		}
+		if n == 0 {
+			time.Sleep(150 * time.Millisecond)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d queued items never settled", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"activation-bot/bot"
 	"activation-bot/flows"
 	"activation-bot/storage"
+	"activation-bot/storage/storagetest"
 )
 
 var references atomic.Int64
@@ -43,20 +44,7 @@ func Reference(t testing.TB, engine *bot.Engine, locale string, words ...string)
 // else arrives.
 func Settle(t testing.TB, db *storage.DB) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var n int
-		require.NoError(t, db.Get(&n, `SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL) +
-			(SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL)`))
-		if n == 0 {
-			time.Sleep(150 * time.Millisecond)
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d queued items never settled", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	storagetest.Settle(t, db)
 }
 
 // Core is the bot behind a platform, wired as serve wires it: the
