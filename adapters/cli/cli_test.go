@@ -62,6 +62,12 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN:"},
 		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "s3cret"}, "SLACK_APP_TOKEN:"},
 		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "x", "SLACK_API_URL": "slack.com"}, "SLACK_API_URL:"},
+		{map[string]string{"HELPDESK_SLACK_CHANNEL": "#helpdesk"}, "HELPDESK_SLACK_CHANNEL:"},
+		{map[string]string{"HELPDESK_SLACK_CHANNEL": "C0123ABCD"}, "HELPDESK_SLACK_CHANNEL: needs SLACK_BOT_TOKEN"},
+		{map[string]string{"HELPDESK_TELEGRAM_CHAT_ID": "helpdesk"}, "HELPDESK_TELEGRAM_CHAT_ID:"},
+		{map[string]string{"HELPDESK_TELEGRAM_CHAT_ID": "-100123"}, "HELPDESK_TELEGRAM_CHAT_ID: needs TELEGRAM_BOT_TOKEN"},
+		{map[string]string{"HELPDESK_USERS": "telegram:42,anna"}, "HELPDESK_USERS:"},
+		{map[string]string{"TICKET_REANNOUNCE_AFTER": "soon"}, "TICKET_REANNOUNCE_AFTER:"},
 	} {
 		env := sqliteEnv(t)
 		for k, v := range tc.env {
