@@ -136,7 +136,7 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 	case errors.As(err, &later):
 		log.WarnContext(ctx, "platform asks to slow down", slog.Duration("retry_after", later.After))
 		return later
-	case errors.Is(err, ErrUnreachable):
+	case errors.Is(err, ErrUnreachable) && dl.Ticket == nil:
 		log.InfoContext(ctx, "chat unreachable; its messages are set aside", slog.Any("reason", err))
 		return d.queue.Unreachable(rec, dl.Chat, err)
 	case errors.Is(err, ErrRejected):
@@ -147,8 +147,14 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 			slog.Duration("age", d.clock().Sub(dl.Created)), slog.Any("error", err))
 		return d.queue.Undeliverable(rec, dl.ID, err)
 	}
-	// Transient, a send that ran out of time included.
-	log.WarnContext(ctx, "send failed; will retry", slog.Int("attempt", dl.Attempts+1), slog.Any("error", err))
+	// Transient, a send that ran out of time included. A helpdesk chat
+	// that refuses the bot is a setup to fix (invite the bot), not a
+	// student who left: its tickets wait for it.
+	if errors.Is(err, ErrUnreachable) {
+		log.ErrorContext(ctx, "the helpdesk chat refuses the bot; tickets wait until it is invited", slog.Any("reason", err))
+	} else {
+		log.WarnContext(ctx, "send failed; will retry", slog.Int("attempt", dl.Attempts+1), slog.Any("error", err))
+	}
 	if rerr := d.queue.Retry(rec, dl.ID, err); rerr != nil {
 		return errors.Join(err, rerr)
 	}
