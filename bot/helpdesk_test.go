@@ -28,9 +28,10 @@ type deskPost struct {
 // message with the post it refers to, and fails on cue.
 type deskSender struct {
 	mu    sync.Mutex
-	posts []deskPost
-	fails int
-	n     int
+	posts   []deskPost
+	fails   int
+	failErr error // what a failing send returns; nil: a transient error
+	n       int
 }
 
 func (s *deskSender) Send(_ context.Context, d bot.Delivery) (bot.Sent, error) {
@@ -38,6 +39,9 @@ func (s *deskSender) Send(_ context.Context, d bot.Delivery) (bot.Sent, error) {
 	defer s.mu.Unlock()
 	if s.fails > 0 {
 		s.fails--
+		if s.failErr != nil {
+			return bot.Sent{}, s.failErr
+		}
 		return bot.Sent{}, errors.New("helpdesk channel down")
 	}
 	if d.Ack != "" {
@@ -282,6 +286,19 @@ func TestHelpdeskDownThenUpPostsOnceAndTellsTheStudent(t *testing.T) {
 			}
 		}
 		require.Equal(t, 1, delayed, "the student is told once that the helpdesk has not got it yet")
+	})
+}
+
+func TestHelpdeskChatRefusingTheBotKeepsTheTicket(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		h := setupHelpdesk(t, d.Name, 1, false)
+		h.desk.mu.Lock()
+		h.desk.failErr = fmt.Errorf("not_in_channel: %w", bot.ErrUnreachable)
+		h.desk.mu.Unlock()
+		h.reportNotReady(t)
+		posts := h.desk.wait(t, 1)
+		require.Equal(t, bot.PostNew, posts[0].Kind, "posted once the bot is let in")
+		require.Contains(t, h.logs.String(), "the helpdesk chat refuses the bot")
 	})
 }
 
