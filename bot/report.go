@@ -217,11 +217,12 @@ func (s *step) awaited(t string) bool {
 		return false
 	}
 	cancel := flows.Button{Label: s.e.pack.Messages["report_cancel_label"]}
+	back := flows.Button{Label: s.e.pack.Messages["resume_label"]}
 	switch {
 	case strings.HasPrefix(t, "/"):
 		s.c.Report, s.c.ReplyTo = "", 0
 		return false
-	case s.labelSays(cancel, t):
+	case s.labelSays(cancel, t) || s.labelSays(back, t):
 		s.pressEngineButton(ButtonReportCancel)
 	case s.c.Report != "":
 		s.describe(t)
