@@ -51,6 +51,9 @@ type harness struct {
 type options struct {
 	socket  bool
 	noQueue bool
+	// helpdesk makes the channel C0HELP the helpdesk: tickets are posted
+	// there and its members may act on them.
+	helpdesk bool
 }
 
 func newHarness(t testing.TB, dbName string, o options) *harness {
@@ -72,9 +75,25 @@ func newHarness(t testing.TB, dbName string, o options) *harness {
 	} else {
 		cfg.SigningSecret = signingSecret
 	}
+	if o.helpdesk {
+		cfg.HelpdeskChannel = helpdesk
+	}
 	h.adapter, err = slack.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, h.adapter.Setup(context.Background()))
+	if o.helpdesk {
+		// As serve wires it: tickets in the store, posted to the channel,
+		// acted on by its members.
+		core.Engine, err = bot.NewEngine(bot.Config{Pack: core.Pack, Queue: core.Queue, Logger: quiet,
+			Store: storage.NewConversations(h.db.DB).WithQueue(core.Queue),
+			Helpdesk: bot.Helpdesk{
+				Tickets:      storage.NewTickets(h.db.DB, core.Queue),
+				Destinations: []bot.Chat{{Platform: slack.Platform, ID: helpdesk}},
+				Rosters:      map[string]bot.Roster{slack.Platform: h.adapter.Roster()},
+			}})
+		require.NoError(t, err)
+		h.engine = core.Engine
+	}
 	if o.socket {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

@@ -1,11 +1,13 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"activation-bot/bot"
@@ -73,6 +75,9 @@ func (a *Adapter) readEvent(ctx context.Context, env eventEnvelope, ev innerEven
 		return bot.Inbound{}, false // an edited mention comes again: it was answered
 	}
 	in := bot.Inbound{Platform: Platform, EventID: env.EventID, UserID: env.TeamID + ":" + ev.User}
+	if a.inHelpdesk(ev.Channel) {
+		return a.helpdeskReply(ctx, in, ev)
+	}
 	switch {
 	case ev.Type == "message" && ev.ChannelType == "im":
 		switch {
@@ -106,8 +111,56 @@ func (a *Adapter) readEvent(ctx context.Context, env eventEnvelope, ev innerEven
 	if in.ChatID == "" {
 		return bot.Inbound{}, false
 	}
-	in.LocaleHint = a.locale(ctx, ev.User)
+	a.withProfile(ctx, &in, ev.User)
 	return in, true
+}
+
+// helpdeskReply reads a message in the helpdesk channel: an agent's
+// reply in a ticket's thread answers the student. Everything else said
+// there (chatter, a mention of the app, which also comes as the message
+// event when it is a reply) is the agents' own talk: no answer at all,
+// least of all the pointer to a DM that mentions elsewhere get.
+func (a *Adapter) helpdeskReply(ctx context.Context, in bot.Inbound, ev innerEvent) (bot.Inbound, bool) {
+	isReply := ev.Type == "message" && ev.ThreadTS != "" && ev.ThreadTS != ev.TS
+	human := ev.Subtype == "" || ev.Subtype == "thread_broadcast" ||
+		(ev.Subtype == "file_share" && strings.TrimSpace(ev.Text) != "") // the caption is relayed; files are not
+	if !isReply || !human || strings.TrimSpace(ev.Text) == "" {
+		return bot.Inbound{}, false
+	}
+	in.ChatID = ev.Channel
+	in.Text = agentText(ev.Text)
+	in.Helpdesk = &bot.HelpdeskEvent{Action: bot.ActReply, PostRef: ev.ThreadTS}
+	a.withProfile(ctx, &in, ev.User) // the agent's name, for the student and the ticket
+	return in, true
+}
+
+// slackLink is Slack's markup of a link: <url> or <url|label>.
+var slackLink = regexp.MustCompile(`<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>`)
+
+// agentText is what an agent wrote in Slack as plain text for the
+// student, who may be on another platform: links become their address
+// (with their label when it differs), Slack's escapes are undone.
+// Mentions stay as Slack writes them.
+func agentText(text string) string {
+	text = slackLink.ReplaceAllStringFunc(text, func(m string) string {
+		parts := slackLink.FindStringSubmatch(m)
+		url, label := parts[1], parts[2]
+		plain := strings.TrimPrefix(url, "mailto:")
+		if label == "" || label == plain || label == url {
+			return plain
+		}
+		return label + " (" + plain + ")"
+	})
+	return unescape(text)
+}
+
+// withProfile fills in what users.info tells about user: the locale that
+// picks the first language, and the names the helpdesk sees.
+func (a *Adapter) withProfile(ctx context.Context, in *bot.Inbound, user string) {
+	p := a.profile(ctx, user)
+	in.LocaleHint = p.locale
+	in.Handle = cmp.Or(p.handle, in.Handle)
+	in.Name = cmp.Or(p.name, in.Name)
 }
 
 type interaction struct {
@@ -130,6 +183,7 @@ type interaction struct {
 		IsEphemeral bool   `json:"is_ephemeral"`
 	} `json:"container"`
 	Message struct {
+		TS     string `json:"ts"`
 		Blocks []struct {
 			Type string `json:"type"`
 			Text struct {
@@ -169,6 +223,12 @@ func (a *Adapter) fromInteraction(ctx context.Context, payload []byte) (bot.Inbo
 	if channel == "" {
 		channel = it.Channel.ID
 	}
+	if a.inHelpdesk(channel) && it.Container.Type != "view" && !it.Container.IsEphemeral {
+		// Ephemeral messages there are a slash command's answers to one
+		// person: their buttons are a student's, read below.
+		in, ok := a.helpdeskPress(ctx, in, it, channel)
+		return in, ok, nil
+	}
 	switch {
 	case it.Container.Type == "view" || channel == "":
 		// The App Home: the answer goes to the student's DM with the app.
@@ -188,8 +248,38 @@ func (a *Adapter) fromInteraction(ctx context.Context, payload []byte) (bot.Inbo
 	if strings.HasSuffix(in.EventID, ":") || strings.Contains(in.EventID, "::") {
 		return bot.Inbound{}, false, nil // no id to tell a retry from a new press
 	}
-	in.LocaleHint = a.locale(ctx, it.User.ID)
+	a.withProfile(ctx, &in, it.User.ID)
 	return in, true, nil
+}
+
+// helpdeskPress reads a ticket's button pressed in the helpdesk channel.
+// Each press counts, unlike a student's: an agent claims, then resolves
+// the same message. The press needs no acknowledgement of its own: the
+// ticket's message is updated with its new state.
+func (a *Adapter) helpdeskPress(ctx context.Context, in bot.Inbound, it interaction, channel string) (bot.Inbound, bool) {
+	act := it.Actions[0]
+	action, ticket, ok := bot.ParseTicketButton(act.Value)
+	if !ok {
+		action, ticket, ok = bot.ParseTicketButton(act.ActionID)
+	}
+	post := cmp.Or(it.Container.MessageTS, it.Message.TS)
+	if !ok || post == "" {
+		return bot.Inbound{}, false
+	}
+	switch {
+	case it.TriggerID != "":
+		in.EventID = "press:" + it.TriggerID
+	case act.ActionTS != "":
+		in.EventID = "press:" + channel + ":" + act.ActionTS + ":" + it.User.ID
+	default:
+		return bot.Inbound{}, false // no id to tell a retry from a new press
+	}
+	in.ButtonID = ""
+	in.ChatID = channel
+	in.Name, in.Handle = it.User.Name, it.User.Name // unless users.info tells more
+	in.Helpdesk = &bot.HelpdeskEvent{Action: action, Ticket: ticket, PostRef: post}
+	a.withProfile(ctx, &in, it.User.ID)
+	return in, true
 }
 
 // sections are the texts of the pressed message's sections, as Slack
@@ -221,17 +311,19 @@ func (a *Adapter) fromCommand(ctx context.Context, form url.Values) (bot.Inbound
 	if id == "" {
 		return bot.Inbound{}, false
 	}
-	return bot.Inbound{
+	in := bot.Inbound{
 		Platform: Platform,
 		EventID:  "command:" + id,
 		UserID:   team + ":" + user,
 		// The answers go through the command's response_url: it reaches
 		// the student in any channel, also one the app is not in.
-		ChatID:     address{Channel: channel, User: user, ResponseURL: form.Get("response_url")}.String(),
-		Text:       a.commandText(form.Get("text")),
-		LocaleHint: a.locale(ctx, user),
-		Name:       form.Get("user_name"),
-	}, true
+		ChatID: address{Channel: channel, User: user, ResponseURL: form.Get("response_url")}.String(),
+		Text:   a.commandText(form.Get("text")),
+		Name:   form.Get("user_name"),
+		Handle: form.Get("user_name"),
+	}
+	a.withProfile(ctx, &in, user)
+	return in, true
 }
 
 // commandText turns "/activation status" into what the engine reads as a

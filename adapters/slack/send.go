@@ -49,6 +49,8 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 		return bot.Sent{}, s.publishHome(ctx, d)
 	case d.Message == nil:
 		return bot.Sent{}, nil
+	case d.Ticket != nil:
+		return s.sendTicket(ctx, d)
 	}
 	to := parseAddress(d.Chat.ID)
 	opts := s.messageOptions(*d.Message)
@@ -112,12 +114,17 @@ func (s *Sender) respond(ctx context.Context, to address, opts []slackapi.MsgOpt
 // messageBlocks lays a message out: its text in sections (each within
 // Slack's limit once escaped, cut on paragraphs), then its buttons.
 func (s *Sender) messageBlocks(m bot.Outbound) []slackapi.Block {
+	return s.layout(m.Text, buttons(m.Buttons))
+}
+
+// layout is text in sections, then actions when not nil.
+func (s *Sender) layout(text string, actions slackapi.Block) []slackapi.Block {
 	var blocks []slackapi.Block
-	for _, part := range s.sections(m.Text, maxSectionChars) {
+	for _, part := range s.sections(text, maxSectionChars) {
 		blocks = append(blocks, section(part))
 	}
-	if b := buttons(m.Buttons); b != nil {
-		blocks = append(blocks, b)
+	if actions != nil {
+		blocks = append(blocks, actions)
 	}
 	return blocks
 }
@@ -146,7 +153,12 @@ func section(mrkdwn string) slackapi.Block {
 
 // buttons is an actions block with one button per choice; the button's
 // value carries the choice's id.
-func buttons(bs []bot.Button) slackapi.Block {
+func buttons(bs []bot.Button) slackapi.Block { return actionBlock("choices", "choice:", bs) }
+
+// actionBlock is an actions block with one button per choice: its value
+// is the choice's id, its action id that with a prefix. A ticket's Claim
+// is the primary button.
+func actionBlock(blockID, actionPrefix string, bs []bot.Button) slackapi.Block {
 	var elems []slackapi.BlockElement
 	seen := map[string]bool{}
 	for _, b := range bs {
@@ -155,12 +167,45 @@ func buttons(bs []bot.Button) slackapi.Block {
 		}
 		seen[b.ID] = true
 		text := slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(b.Label, maxButtonText), true, false)
-		elems = append(elems, slackapi.NewButtonBlockElement("choice:"+b.ID, b.ID, text))
+		btn := slackapi.NewButtonBlockElement(actionPrefix+b.ID, b.ID, text)
+		if action, _, ok := bot.ParseTicketButton(b.ID); ok && action == bot.ActClaim {
+			btn.Style = slackapi.StylePrimary
+		}
+		elems = append(elems, btn)
 	}
 	if len(elems) == 0 {
 		return nil
 	}
-	return slackapi.NewActionBlock("choices", elems...)
+	return slackapi.NewActionBlock(blockID, elems...)
+}
+
+// sendTicket posts a ticket's message in the helpdesk channel (d.Chat.ID,
+// a bare channel id), updates it, or writes in its thread. Its buttons
+// carry the ticket button's id as value and action id, so the press is
+// read without any state of the sender's.
+func (s *Sender) sendTicket(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
+	channel, ref := d.Chat.ID, d.Ticket.Ref
+	m := *d.Message
+	opts := []slackapi.MsgOption{
+		slackapi.MsgOptionText(truncate(s.escape(m.Text), maxFallbackText), false),
+		slackapi.MsgOptionBlocks(s.layout(m.Text, actionBlock("ticket", "", m.Buttons))...),
+	}
+	switch d.Ticket.Kind {
+	case bot.PostEdit:
+		if ref == "" {
+			return bot.Sent{}, nil // never posted: its post will show the current state
+		}
+		// The new blocks replace the old: without buttons, none are left.
+		_, _, _, err := s.api.UpdateMessageContext(ctx, channel, ref, opts...)
+		return bot.Sent{Ref: ref}, classify(err)
+	case bot.PostThread:
+		if ref != "" {
+			opts = append(opts, slackapi.MsgOptionTS(ref))
+		}
+	}
+	opts = append(opts, slackapi.MsgOptionDisableLinkUnfurl())
+	_, ts, err := s.api.PostMessageContext(ctx, channel, opts...)
+	return bot.Sent{Ref: ts}, classify(err)
 }
 
 // acknowledge updates the message whose button was pressed: the text

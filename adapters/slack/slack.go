@@ -5,12 +5,14 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +39,11 @@ type Config struct {
 	SigningSecret string // SLACK_SIGNING_SECRET: HTTP mode
 	AppToken      string // SLACK_APP_TOKEN (xapp-…): Socket Mode
 	APIURL        string // SLACK_API_URL, e.g. https://slack.com/api/
+	// HelpdeskChannel is HELPDESK_SLACK_CHANNEL, the id of the channel
+	// tickets are posted to (C0123ABCD); "" for none. Its threads and
+	// ticket buttons are read as the helpdesk's actions, and nothing else
+	// said there is answered.
+	HelpdeskChannel string
 	// Commands are the engine's command names ("status", "help", ...): a
 	// slash command's first word that is one runs it.
 	Commands []string
@@ -54,11 +61,18 @@ type Adapter struct {
 	sender   *Sender
 	log      *slog.Logger
 	commands map[string]bool
+	roster   *roster // the helpdesk channel's members
 
 	mu        sync.Mutex
 	botUserID string
-	locales   map[string]string // user id -> locale, from users.info
-	dms       map[string]string // user id -> the app's DM channel with them
+	profiles  map[string]profile // user id -> from users.info
+	dms       map[string]string  // user id -> the app's DM channel with them
+}
+
+// profile is what users.info tells about a person: their locale, for the
+// first language, and their names, for the helpdesk.
+type profile struct {
+	locale, handle, name string
 }
 
 // New builds the adapter; it makes no request: Setup does.
@@ -77,6 +91,10 @@ func New(cfg Config) (*Adapter, error) {
 		if !strings.HasSuffix(cfg.APIURL, "/") {
 			cfg.APIURL += "/"
 		}
+	}
+	cfg.HelpdeskChannel = strings.TrimSpace(cfg.HelpdeskChannel)
+	if cfg.HelpdeskChannel != "" && !channelID.MatchString(cfg.HelpdeskChannel) {
+		return nil, fmt.Errorf("HELPDESK_SLACK_CHANNEL: %q is not a channel id such as C0123ABCD (channel details in Slack)", cfg.HelpdeskChannel)
 	}
 	if cfg.PerChat == (bot.Rate{}) {
 		cfg.PerChat = bot.Rate{Every: time.Second, Burst: 3}
@@ -99,7 +117,8 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	api := slackapi.New(cfg.BotToken, opts...)
 	a := &Adapter{cfg: cfg, api: api, log: cfg.Logger, commands: map[string]bool{},
-		locales: map[string]string{}, dms: map[string]string{}}
+		profiles: map[string]profile{}, dms: map[string]string{}}
+	a.roster = newRoster(api, cfg.HelpdeskChannel)
 	for _, c := range cfg.Commands {
 		a.commands[c] = true
 	}
@@ -140,32 +159,43 @@ func (a *Adapter) botUser() string {
 	return a.botUserID
 }
 
+// channelID is what a public or private channel's id looks like.
+var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+
+// inHelpdesk reports whether channel is the helpdesk channel.
+func (a *Adapter) inHelpdesk(channel string) bool {
+	return a.cfg.HelpdeskChannel != "" && channel == a.cfg.HelpdeskChannel
+}
+
 // maxCached bounds the per-user caches; past it they start over.
 const maxCached = 50000
 
-// locale returns the user's Slack locale (users.info, cached). A failure
-// leaves it empty: the engine then detects the language from the text.
-func (a *Adapter) locale(ctx context.Context, user string) string {
+// profile returns what users.info says of user, cached. A failure leaves
+// it empty: the engine then detects the language from the text, and the
+// helpdesk sees the Slack id instead of a name.
+func (a *Adapter) profile(ctx context.Context, user string) profile {
 	a.mu.Lock()
-	l, ok := a.locales[user]
+	p, ok := a.profiles[user]
 	a.mu.Unlock()
 	if ok {
-		return l
+		return p
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	u, err := a.api.GetUserInfoContext(ctx, user)
 	if err != nil {
-		a.log.WarnContext(ctx, "slack users.info failed; the language is detected instead", slog.Any("error", err))
-		return ""
+		a.log.WarnContext(ctx, "slack users.info failed; language from the text, no name", slog.String("user", user), slog.Any("error", err))
+		return profile{}
 	}
+	p = profile{locale: u.Locale, handle: u.Name,
+		name: cmp.Or(u.Profile.RealName, u.RealName, u.Profile.DisplayName)}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.locales) >= maxCached {
-		a.locales = map[string]string{}
+	if len(a.profiles) >= maxCached {
+		a.profiles = map[string]profile{}
 	}
-	a.locales[user] = u.Locale
-	return u.Locale
+	a.profiles[user] = p
+	return p
 }
 
 // dmChannel returns the app's direct-message channel with user, opening

@@ -3,6 +3,7 @@ package slacktest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,14 +19,34 @@ const verificationToken = "verification-token"
 // wrapped in an event_callback as Slack sends it, with a unique event_id.
 func (f *Fake) PushEvent(t testing.TB, event any) (envelopeID string) {
 	t.Helper()
-	raw, err := rawJSON(event)
+	cb, err := f.callback(event)
 	if err != nil {
 		t.Fatalf("slacktest: PushEvent(%T): %v", event, err)
+	}
+	return f.Push(t, "events_api", cb)
+}
+
+// Callback wraps event (as for PushEvent) in the event_callback Slack
+// posts to an app's Events API request URL, with a unique event_id: the
+// body to sign and post in an HTTP mode test, or to Push as "events_api".
+func (f *Fake) Callback(t testing.TB, event any) map[string]any {
+	t.Helper()
+	cb, err := f.callback(event)
+	if err != nil {
+		t.Fatalf("slacktest: Callback(%T): %v", event, err)
+	}
+	return cb
+}
+
+func (f *Fake) callback(event any) (object, error) {
+	raw, err := rawJSON(event)
+	if err != nil {
+		return nil, err
 	}
 	f.mu.Lock()
 	seq := f.nextSeqLocked()
 	f.mu.Unlock()
-	return f.Push(t, "events_api", object{
+	return object{
 		"token": verificationToken, "team_id": TeamID, "context_team_id": TeamID, "api_app_id": AppID,
 		"event": raw, "type": "event_callback",
 		"event_id": fmt.Sprintf("Ev%010d", seq), "event_time": time.Now().Unix(),
@@ -34,7 +55,52 @@ func (f *Fake) PushEvent(t testing.TB, event any) (envelopeID string) {
 			"is_bot": true, "is_enterprise_install": false,
 		}},
 		"is_ext_shared_channel": false, "event_context": fmt.Sprintf("4-message-%s-%d", TeamID, seq),
-	})
+	}, nil
+}
+
+// ChannelMessage is the message event (message.channels, or
+// message.groups for a private channel "G…") Slack sends when userID
+// writes text in channel: in the thread of the message threadTS, or at
+// the top level when threadTS is "". A test may change it (a subtype, a
+// bot_id) before passing it to PushEvent or Callback.
+func (f *Fake) ChannelMessage(channel, threadTS, userID, text string) map[string]any {
+	f.mu.Lock()
+	ts, seq := f.nextTSLocked(), f.nextSeqLocked()
+	parent := f.messages[msgKey{channel, threadTS}]
+	f.mu.Unlock()
+	channelType := "channel"
+	if strings.HasPrefix(channel, "G") {
+		channelType = "group"
+	}
+	ev := object{
+		"type": "message", "channel_type": channelType, "channel": channel, "user": userID,
+		"text": text, "ts": ts, "event_ts": ts, "team": TeamID,
+		"client_msg_id": fmt.Sprintf("%08x-2222-4222-8222-%012x", seq, seq),
+		"blocks":        richText(text),
+	}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+		if parent != nil { // a reply to what the app posted
+			ev["parent_user_id"] = BotUserID
+		}
+	}
+	return ev
+}
+
+// SendChannelMessage pushes ChannelMessage(channel, threadTS, userID,
+// text): a reply in a thread when threadTS is not "".
+func (f *Fake) SendChannelMessage(t testing.TB, channel, threadTS, userID, text string) (envelopeID string) {
+	t.Helper()
+	return f.PushEvent(t, f.ChannelMessage(channel, threadTS, userID, text))
+}
+
+func richText(text string) []object {
+	return []object{{
+		"type": "rich_text", "block_id": "rt1",
+		"elements": []object{{
+			"type": "rich_text_section", "elements": []object{{"type": "text", "text": text}},
+		}},
+	}}
 }
 
 // SendDM pushes a message.im event: userID wrote text to the bot in their
@@ -48,12 +114,7 @@ func (f *Fake) SendDM(t testing.TB, userID, text string) (envelopeID string) {
 		"type": "message", "channel_type": "im", "channel": "D" + userID, "user": userID,
 		"text": text, "ts": ts, "event_ts": ts, "team": TeamID,
 		"client_msg_id": fmt.Sprintf("%08x-1111-4111-8111-%012x", seq, seq),
-		"blocks": []object{{
-			"type": "rich_text", "block_id": "rt1",
-			"elements": []object{{
-				"type": "rich_text_section", "elements": []object{{"type": "text", "text": text}},
-			}},
-		}},
+		"blocks":        richText(text),
 	})
 }
 
@@ -125,6 +186,18 @@ func (f *Fake) Click(t testing.TB, userID string, b Button) (envelopeID string) 
 	return f.Push(t, "interactive", payload)
 }
 
+// ClickPayload is the block_actions payload Click pushes, for an HTTP mode
+// test to post (form-encoded as "payload") to the app's interactivity URL.
+// Each call is a new click, with its own trigger_id and action_ts.
+func (f *Fake) ClickPayload(t testing.TB, userID string, b Button) map[string]any {
+	t.Helper()
+	payload, err := f.blockActions(userID, b)
+	if err != nil {
+		t.Fatalf("slacktest: ClickPayload(%s, %q): %v", userID, b.ActionID, err)
+	}
+	return payload
+}
+
 func (f *Fake) blockActions(userID string, b Button) (object, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -162,7 +235,7 @@ func (f *Fake) blockActions(userID string, b Button) (object, error) {
 			return nil, fmt.Errorf("message %s in %s was deleted", b.ts, b.channel)
 		}
 		payload["container"] = object{"type": "message", "message_ts": b.ts, "channel_id": b.channel, "is_ephemeral": m.ephemeral}
-		payload["channel"] = object{"id": b.channel, "name": "directmessage"}
+		payload["channel"] = object{"id": b.channel, "name": channelName(b.channel)}
 		payload["response_url"] = fmt.Sprintf("%s/actions/%s/%d/fake", f.URL, TeamID, seq)
 		if !m.ephemeral { // Slack does not send ephemeral messages back
 			payload["message"] = m.object(b.ts)
@@ -171,4 +244,13 @@ func (f *Fake) blockActions(userID string, b Button) (object, error) {
 		return nil, fmt.Errorf("button not obtained from Buttons or HomeButtons")
 	}
 	return payload, nil
+}
+
+// channelName is the name a payload gives the channel: Slack's for a DM,
+// a made-up one otherwise.
+func channelName(channel string) string {
+	if strings.HasPrefix(channel, "D") {
+		return "directmessage"
+	}
+	return strings.ToLower(channel)
 }

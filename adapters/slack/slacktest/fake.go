@@ -12,18 +12,25 @@
 //	f.WaitAck(t, id)
 //	posted := f.WaitCalls(t, 1, "chat.postMessage")
 //
-// Web API: every call is recorded (Calls, WaitCalls, Posted). The methods a
-// bot needs are answered as Slack does (auth.test, chat.postMessage,
-// chat.update, chat.delete, chat.postEphemeral, views.publish, users.info,
-// conversations.open, apps.connections.open); the requests Slack rejects
-// most often are rejected the same way (no_text, msg_too_long,
-// invalid_blocks for Block Kit limits, message_not_found, invalid_auth);
-// Fail scripts rate limits, Slack errors and 5xx pages.
+// Web API: every call is recorded (Calls, WaitCalls, Posted, Updated,
+// Replies). The methods a bot needs are answered as Slack does
+// (auth.test, chat.postMessage, chat.update, chat.delete,
+// chat.postEphemeral, views.publish, users.info, conversations.open,
+// conversations.members with SetMembers and SetPageSize,
+// apps.connections.open); the requests Slack rejects most often are
+// rejected the same way (no_text, msg_too_long, invalid_blocks for Block
+// Kit limits, message_not_found, invalid_auth); Fail scripts rate limits,
+// Slack errors and 5xx pages.
 //
 // Socket Mode: apps.connections.open hands out a one-time ws:// URL; the
 // websocket greets with hello, pings, delivers envelopes (Push and its
-// helpers, Redeliver) and records the client's acks (WaitAck). Disconnect
-// and DropConnections exercise reconnects.
+// helpers SendDM, SendChannelMessage, Click, Command; Redeliver) and
+// records the client's acks (WaitAck). Disconnect and DropConnections
+// exercise reconnects.
+//
+// Events API over HTTP: the fake does not post to an app, but builds the
+// bodies Slack would post (Callback, ChannelMessage, ClickPayload) for a
+// test to sign and send.
 //
 // Everything is safe for concurrent use. Methods taking a testing.TB fail
 // the test with t.Fatalf, so call them from the test goroutine.
@@ -120,6 +127,8 @@ type Fake struct {
 	users    map[string]user
 	messages map[msgKey]*message // current state of posted messages
 	views    map[string]string   // user -> last published home view
+	members  map[string][]string // channel -> member user ids, for conversations.members
+	pageSize int                 // most items a paginated method answers; 0: as asked
 	seq      int64               // source of timestamps and ids
 	socket   socketState
 }
@@ -135,6 +144,7 @@ func New(t testing.TB) *Fake {
 		users:    map[string]user{},
 		messages: map[msgKey]*message{},
 		views:    map[string]string{},
+		members:  map[string][]string{},
 		socket:   newSocketState(),
 	}
 	// URL is set before serving so handlers read it without a data race.
@@ -191,6 +201,29 @@ func (f *Fake) Posted(channel string) []Call {
 	var out []Call
 	for _, c := range f.Calls("chat.postMessage") {
 		if c.ok && (c.Fields["channel"] == channel || c.channel == channel) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Updated returns the successful chat.update calls in channel, in order.
+func (f *Fake) Updated(channel string) []Call {
+	var out []Call
+	for _, c := range f.Calls("chat.update") {
+		if c.ok && (c.Fields["channel"] == channel || c.channel == channel) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Replies returns the successful chat.postMessage calls in channel that
+// were posted in the thread of the message threadTS, in order.
+func (f *Fake) Replies(channel, threadTS string) []Call {
+	var out []Call
+	for _, c := range f.Posted(channel) {
+		if c.Fields["thread_ts"] == threadTS {
 			out = append(out, c)
 		}
 	}
@@ -260,12 +293,43 @@ func (f *Fake) takeFailure(method string) (reply, bool) {
 
 // SetUser sets what users.info answers for id: locale such as "nl-BE"
 // (returned only when the client asks include_locale, as slack-go does by
-// default), name as name, real_name and profile.display_name, and time zone
-// Europe/Brussels. Unknown users get locale "en-US" and name "student".
+// default), name as name, real_name and profile.display_name (unless
+// SetRealName gave those), and time zone Europe/Brussels. Unknown users get
+// locale "en-US" and name "student".
 func (f *Fake) SetUser(id, locale, name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.users[id] = user{locale: locale, name: name}
+	f.users[id] = user{locale: locale, name: name, realName: f.users[id].realName}
+}
+
+// SetRealName sets the real_name and profile.display_name users.info
+// answers for id, keeping its name (the handle) and locale; SetUser
+// called later keeps it too.
+func (f *Fake) SetRealName(id, realName string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.userLocked(id)
+	u.realName = realName
+	f.users[id] = u
+}
+
+// SetMembers sets the members conversations.members lists for channel
+// (user IDs, in order), replacing those set before. A channel never set
+// answers channel_not_found, as a private channel the app is not in.
+func (f *Fake) SetMembers(channel string, userIDs ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members[channel] = slices.Clone(userIDs)
+}
+
+// SetPageSize caps how many items a paginated method (conversations.members)
+// answers per call, whatever limit the client asks, as Slack may answer
+// fewer: n > 0 makes clients follow next_cursor. 0 (the default) answers
+// as many as asked.
+func (f *Fake) SetPageSize(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pageSize = n
 }
 
 // ---- waiting ----

@@ -802,3 +802,138 @@ func TestSocketModeRetriesFailedConnectionsOpen(t *testing.T) {
 	assert.Len(t, f.Calls("apps.connections.open"), 3)
 	assert.Equal(t, 1, f.Connections())
 }
+
+// ---- channels: threads, members ----
+
+func TestSetRealName(t *testing.T) {
+	f := slacktest.New(t)
+	api, _ := newAPI(f)
+	f.SetRealName("U123", "Jan Peeters")
+	f.SetUser("U123", "nl-BE", "jan")
+
+	u, err := api.GetUserInfo("U123")
+
+	require.NoError(t, err)
+	assert.Equal(t, "jan", u.Name)
+	assert.Equal(t, "nl-BE", u.Locale)
+	assert.Equal(t, "Jan Peeters", u.RealName)
+	assert.Equal(t, "Jan Peeters", u.Profile.RealName)
+	assert.Equal(t, "Jan Peeters", u.Profile.DisplayName)
+}
+
+func TestConversationsMembersPages(t *testing.T) {
+	f := slacktest.New(t)
+	api, _ := newAPI(f)
+	f.SetMembers("C1", "U1", "U2", "U3", "U4", "U5")
+	f.SetPageSize(2)
+
+	var all []string
+	params := &slack.GetUsersInConversationParameters{ChannelID: "C1", Limit: 1000}
+	for {
+		ids, next, err := api.GetUsersInConversation(params)
+		require.NoError(t, err)
+		all = append(all, ids...)
+		if next == "" {
+			break
+		}
+		params.Cursor = next
+	}
+
+	assert.Equal(t, []string{"U1", "U2", "U3", "U4", "U5"}, all)
+	assert.Len(t, f.Calls("conversations.members"), 3)
+
+	f.SetPageSize(0)
+	ids, next, err := api.GetUsersInConversation(&slack.GetUsersInConversationParameters{ChannelID: "C1", Limit: 3})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"U1", "U2", "U3"}, ids, "as many as asked")
+	assert.NotEmpty(t, next)
+
+	_, _, err = api.GetUsersInConversation(&slack.GetUsersInConversationParameters{ChannelID: "C1", Cursor: "bogus!"})
+	assert.EqualError(t, err, "invalid_cursor")
+	_, _, err = api.GetUsersInConversation(&slack.GetUsersInConversationParameters{ChannelID: "C2"})
+	assert.EqualError(t, err, "channel_not_found", "a channel never set: the app is not in it")
+
+	f.SetMembers("C3")
+	ids, next, err = api.GetUsersInConversation(&slack.GetUsersInConversationParameters{ChannelID: "C3"})
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	assert.Empty(t, next)
+}
+
+func TestUpdatedAndReplies(t *testing.T) {
+	f := slacktest.New(t)
+	api, _ := newAPI(f)
+	_, parent, err := api.PostMessage("C1", slack.MsgOptionText("ticket", false), questionBlocks())
+	require.NoError(t, err)
+	_, reply, err := api.PostMessage("C1", slack.MsgOptionText("in the thread", false), slack.MsgOptionTS(parent))
+	require.NoError(t, err)
+	_, _, err = api.PostMessage("C1", slack.MsgOptionText("elsewhere", false))
+	require.NoError(t, err)
+	_, _, _, err = api.UpdateMessage("C1", parent, slack.MsgOptionText("ticket, claimed", false))
+	require.NoError(t, err)
+	_, _, _, err = api.UpdateMessage("C1", "1.000001", slack.MsgOptionText("x", false))
+	require.Error(t, err)
+
+	replies := f.Replies("C1", parent)
+	require.Len(t, replies, 1)
+	assert.Equal(t, "in the thread", replies[0].Fields["text"])
+	assert.Contains(t, replies[0].Response, reply)
+	assert.Empty(t, f.Replies("C1", reply))
+	updated := f.Updated("C1")
+	require.Len(t, updated, 1, "only successful updates")
+	assert.Equal(t, parent, updated[0].Fields["ts"])
+	assert.Empty(t, f.Updated("C2"))
+}
+
+func TestSendChannelMessageIsAThreadReply(t *testing.T) {
+	f := slacktest.New(t)
+	api, _ := newAPI(f)
+	client, _ := startSocketMode(t, f, slacktest.AppToken)
+	_, parent, err := api.PostMessage("C1", slack.MsgOptionText("ticket", false))
+	require.NoError(t, err)
+
+	id := f.SendChannelMessage(t, "C1", parent, "U123", "answer")
+
+	evt := nextEvent(t, client, socketmode.EventTypeEventsAPI)
+	outer := evt.Data.(slackevents.EventsAPIEvent)
+	msg, ok := outer.InnerEvent.Data.(*slackevents.MessageEvent)
+	require.True(t, ok, "%T", outer.InnerEvent.Data)
+	assert.Equal(t, "C1", msg.Channel)
+	assert.Equal(t, "channel", msg.ChannelType)
+	assert.Equal(t, "U123", msg.User)
+	assert.Equal(t, "answer", msg.Text)
+	assert.Equal(t, parent, msg.ThreadTimeStamp)
+	assert.NotEqual(t, parent, msg.TimeStamp)
+	require.NoError(t, client.Ack(*evt.Request))
+	f.WaitAck(t, id)
+
+	top := f.ChannelMessage("G1", "", "U123", "hello")
+	assert.Equal(t, "group", top["channel_type"], "a private channel")
+	assert.NotContains(t, top, "thread_ts")
+	cb := f.Callback(t, top)
+	assert.Equal(t, "event_callback", cb["type"])
+	assert.Equal(t, slacktest.TeamID, cb["team_id"])
+	assert.NotEqual(t, cb["event_id"], f.Callback(t, top)["event_id"], "a new event each time")
+}
+
+func TestClickPayloadInAChannel(t *testing.T) {
+	f := slacktest.New(t)
+	api, _ := newAPI(f)
+	_, ts, err := api.PostMessage("C1", slack.MsgOptionText("Ready?", false), questionBlocks())
+	require.NoError(t, err)
+	b := f.Buttons(f.Posted("C1")[0])[0]
+
+	first, second := f.ClickPayload(t, "U123", b), f.ClickPayload(t, "U123", b)
+
+	raw, err := json.Marshal(first)
+	require.NoError(t, err)
+	var cb slack.InteractionCallback
+	require.NoError(t, json.Unmarshal(raw, &cb))
+	assert.Equal(t, slack.InteractionTypeBlockActions, cb.Type)
+	assert.Equal(t, "C1", cb.Container.ChannelID)
+	assert.Equal(t, "C1", cb.Channel.ID)
+	assert.Equal(t, ts, cb.Container.MessageTs)
+	assert.Equal(t, "q1:yes", cb.ActionCallback.BlockActions[0].Value)
+	assert.NotEqual(t, first["trigger_id"], second["trigger_id"], "each click is new")
+	assert.Empty(t, f.Calls("apps.connections.open"), "no socket needed")
+}

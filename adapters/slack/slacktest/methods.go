@@ -1,8 +1,11 @@
 package slacktest
 
 import (
+	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,6 +39,7 @@ var handlers = map[string]func(*Fake, map[string]string) reply{
 	"views.publish":         (*Fake).publishView,
 	"users.info":            (*Fake).userInfo,
 	"conversations.open":    (*Fake).openConversation,
+	"conversations.members": (*Fake).conversationMembers,
 	"apps.connections.open": (*Fake).openConnection,
 }
 
@@ -250,8 +254,8 @@ func viewObject(userID, view string) map[string]json.RawMessage {
 
 func viewID(userID string) string { return "V" + userID }
 
-// user is what SetUser set.
-type user struct{ locale, name string }
+// user is what SetUser and SetRealName set.
+type user struct{ locale, name, realName string }
 
 func (f *Fake) userLocked(id string) user {
 	if u, ok := f.users[id]; ok {
@@ -269,13 +273,14 @@ func (f *Fake) userInfo(fields map[string]string) reply {
 	u := f.userLocked(id)
 	f.mu.Unlock()
 	label, offset := brusselsZone()
+	real := cmp.Or(u.realName, u.name)
 	obj := object{
-		"id": id, "team_id": TeamID, "name": u.name, "real_name": u.name,
+		"id": id, "team_id": TeamID, "name": u.name, "real_name": real,
 		"deleted": false, "is_bot": false, "is_app_user": false, "updated": 1_700_000_000,
 		"tz": "Europe/Brussels", "tz_label": label, "tz_offset": offset,
 		"profile": object{
-			"real_name": u.name, "real_name_normalized": u.name,
-			"display_name": u.name, "display_name_normalized": u.name, "team": TeamID,
+			"real_name": real, "real_name_normalized": real,
+			"display_name": real, "display_name_normalized": real, "team": TeamID,
 		},
 	}
 	// Slack only tells the locale to who asks for it.
@@ -311,4 +316,61 @@ func (f *Fake) openConversation(fields map[string]string) reply {
 		channel = object{"id": "G" + strings.Join(users, ""), "is_mpim": true}
 	}
 	return okReply(object{"channel": channel})
+}
+
+// conversationMembers pages through what SetMembers set. The cursor is
+// opaque to clients, as Slack's: here the base64 of the next offset.
+func (f *Fake) conversationMembers(fields map[string]string) reply {
+	f.mu.Lock()
+	members, found := f.members[fields["channel"]]
+	pageSize := f.pageSize
+	f.mu.Unlock()
+	if !found {
+		return errReply("channel_not_found")
+	}
+	limit := defaultMembersLimit
+	if s := fields["limit"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return errReply("invalid_limit")
+		}
+		limit = min(n, maxMembersLimit)
+	}
+	if pageSize > 0 {
+		limit = min(limit, pageSize)
+	}
+	start, ok := decodeCursor(fields["cursor"])
+	if !ok || start > len(members) {
+		return errReply("invalid_cursor")
+	}
+	end := min(start+limit, len(members))
+	next := ""
+	if end < len(members) {
+		next = encodeCursor(end)
+	}
+	page := append([]string{}, members[start:end]...) // [] rather than null when empty
+	return okReply(object{"members": page, "response_metadata": object{"next_cursor": next}})
+}
+
+// Slack's default and largest page of conversations.members.
+const (
+	defaultMembersLimit = 100
+	maxMembersLimit     = 1000
+)
+
+func encodeCursor(offset int) string {
+	return base64.StdEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
+}
+
+func decodeCursor(cursor string) (int, bool) {
+	if cursor == "" {
+		return 0, true
+	}
+	raw, err := base64.StdEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, false
+	}
+	num, ok := strings.CutPrefix(string(raw), "offset:")
+	n, err := strconv.Atoi(num)
+	return n, ok && err == nil && n >= 0
 }
