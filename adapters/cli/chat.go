@@ -11,6 +11,7 @@ import (
 
 	"activation-bot/adapters/console"
 	"activation-bot/bot"
+	"activation-bot/storage"
 )
 
 func newChat(env Env) *cobra.Command {
@@ -38,7 +39,13 @@ func newChat(env Env) *cobra.Command {
 				return err
 			}
 			defer a.db.Close()
-			eng, err := a.engine(clock, nil, nil)
+			// Tickets opened here get their helpdesk jobs at once: a
+			// running `serve` posts them.
+			queue, err := storage.NewQueue(a.db, a.log)
+			if err != nil {
+				return err
+			}
+			eng, err := a.engine(clock, queue, nil)
 			if err != nil {
 				return err
 			}

@@ -68,6 +68,8 @@ type app struct {
 	cfg Config
 	log *slog.Logger
 	db  *storage.DB
+	// loaded is the content pack, once checked.
+	loaded *flows.Pack
 }
 
 // openApp reads the configuration, opens the database and, when asked
@@ -109,18 +111,9 @@ func openApp(ctx context.Context, env Env, defaultLevel slog.Level, migrate bool
 // engine loads and checks the content pack and builds the engine; with a
 // queue, platform events go through the inbox and the outbox.
 func (a *app) engine(clock bot.Clock, queue *storage.Queue, rosters map[string]bot.Roster) (*bot.Engine, error) {
-	pack, err := a.cfg.LoadPack()
+	pack, err := a.pack()
 	if err != nil {
 		return nil, err
-	}
-	issues := pack.Check()
-	for _, i := range issues {
-		if i.Severity == flows.SeverityError {
-			a.log.Error("content pack error", slog.String("issue", i.String()))
-		}
-	}
-	if flows.HasErrors(issues) {
-		return nil, fmt.Errorf("content pack %s has errors; run `activation-bot content check` for the list", pack.Source)
 	}
 	cfg := bot.Config{
 		Pack:     pack,
@@ -134,6 +127,28 @@ func (a *app) engine(clock bot.Clock, queue *storage.Queue, rosters map[string]b
 		cfg.Queue = queue // a nil *storage.Queue must stay a nil interface
 	}
 	return bot.NewEngine(cfg)
+}
+
+// pack loads the content pack once and refuses one with errors, logging them.
+func (a *app) pack() (*flows.Pack, error) {
+	if a.loaded != nil {
+		return a.loaded, nil
+	}
+	pack, err := a.cfg.LoadPack()
+	if err != nil {
+		return nil, err
+	}
+	issues := pack.Check()
+	for _, i := range issues {
+		if i.Severity == flows.SeverityError {
+			a.log.Error("content pack error", slog.String("issue", i.String()))
+		}
+	}
+	if flows.HasErrors(issues) {
+		return nil, fmt.Errorf("content pack %s has errors; run `activation-bot content check` for the list", pack.Source)
+	}
+	a.loaded = pack
+	return pack, nil
 }
 
 // helpdesk is where tickets go, from the HELPDESK_* variables.

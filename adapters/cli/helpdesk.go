@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"activation-bot/adapters/email"
 )
 
 // HelpdeskConfig is the HELPDESK_* variables: where tickets go and who may
@@ -39,6 +41,15 @@ func loadHelpdesk(getenv func(string) string, c Config) (HelpdeskConfig, error) 
 		EmailFrom:       strings.TrimSpace(getenv("HELPDESK_EMAIL_FROM")),
 		EmailTo:         strings.TrimSpace(getenv("HELPDESK_EMAIL_TO")),
 		ReannounceAfter: 2 * time.Hour,
+	}
+	// The e-mail destination needs all three variables, checked now so a
+	// typo stops the start, not the first ticket.
+	if ok, err := email.Enabled(h.SMTPURL, h.EmailFrom, h.EmailTo); err != nil {
+		return h, err
+	} else if ok {
+		if _, err := email.ParseConfig(h.SMTPURL, h.EmailFrom, h.EmailTo); err != nil {
+			return h, err
+		}
 	}
 	if h.SlackChannel != "" {
 		if !slackChannelRe.MatchString(h.SlackChannel) {

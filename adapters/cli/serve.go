@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"activation-bot/adapters/email"
 	"activation-bot/adapters/slack"
 	"activation-bot/adapters/telegram"
 	"activation-bot/adapters/web"
@@ -60,41 +61,58 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	// The engine is built before any adapter, so a broken content pack
+	// The content pack is checked before any adapter, so a broken one
 	// stops the deploy here rather than at the first student.
-	engine, err := a.engine(bot.SystemClock{}, queue, nil)
+	pack, err := a.pack()
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", web.Routes(a.db, a.log))
-	senders := map[string]bot.Sender{}
-	tg, err := a.telegram(ctx, engine.Pack())
+	senders, rosters := map[string]bot.Sender{}, map[string]bot.Roster{}
+	tg, err := a.telegram(ctx, pack)
 	if err != nil {
 		return err
 	}
 	if tg != nil {
 		senders[telegram.Platform] = tg.Sender()
-		if tg.Webhook() {
-			mux.Handle(telegram.WebhookPath, tg.WebhookHandler(engine))
-		}
+		rosters[telegram.Platform] = tg.Roster()
 	}
-	sl, err := a.slack(ctx, engine.Pack())
+	sl, err := a.slack(ctx, pack)
 	if err != nil {
 		return err
 	}
 	if sl != nil {
 		senders[slack.Platform] = sl.Sender()
-		if sl.HTTPMode() {
-			for path, h := range sl.Routes(engine) {
-				mux.Handle(path, h)
-			}
+		rosters[slack.Platform] = sl.Roster()
+	}
+	if a.cfg.Helpdesk.SMTPURL != "" {
+		mail, err := a.email()
+		if err != nil {
+			return err
+		}
+		senders[bot.EmailPlatform] = mail
+	}
+	engine, err := a.engine(bot.SystemClock{}, queue, rosters)
+	if err != nil {
+		return err
+	}
+	if !a.cfg.Helpdesk.Destinations() {
+		a.log.WarnContext(ctx, "no helpdesk destination configured: tickets are stored and shown by `activation-bot tickets` only; set HELPDESK_SLACK_CHANNEL, HELPDESK_TELEGRAM_CHAT_ID or HELPDESK_SMTP_URL")
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", web.Routes(a.db, a.log))
+	if tg != nil && tg.Webhook() {
+		mux.Handle(telegram.WebhookPath, tg.WebhookHandler(engine))
+	}
+	if sl != nil && sl.HTTPMode() {
+		for path, h := range sl.Routes(engine) {
+			mux.Handle(path, h)
 		}
 	}
 	if len(senders) == 0 {
 		a.log.InfoContext(ctx, "no platform configured: set TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN to talk to students there")
 	}
 	dispatcher := bot.NewDispatcher(engine, queue, senders, a.log)
+	queue.EveryMinute(engine.Reannounce)
 	// The queue outlives ctx: on shutdown its running jobs finish first.
 	if err := queue.Start(context.WithoutCancel(ctx), dispatcher.Work); err != nil {
 		return err
@@ -146,12 +164,13 @@ func (a *app) telegram(ctx context.Context, pack *flows.Pack) (*telegram.Adapter
 		secret = s
 	}
 	tg, err := telegram.New(telegram.Config{
-		Token:         c.Token,
-		APIURL:        c.APIURL,
-		WebhookURL:    c.WebhookURL,
-		WebhookSecret: secret,
-		DeleteWebhook: c.DeleteWebhook,
-		Logger:        a.log,
+		Token:          c.Token,
+		APIURL:         c.APIURL,
+		WebhookURL:     c.WebhookURL,
+		WebhookSecret:  secret,
+		DeleteWebhook:  c.DeleteWebhook,
+		HelpdeskChatID: a.cfg.Helpdesk.TelegramChatID,
+		Logger:         a.log,
 	})
 	if err != nil {
 		return nil, err
@@ -178,12 +197,13 @@ func (a *app) slack(ctx context.Context, pack *flows.Pack) (*slack.Adapter, erro
 		commands = append(commands, name)
 	}
 	sl, err := slack.New(slack.Config{
-		BotToken:      c.BotToken,
-		SigningSecret: c.SigningSecret,
-		AppToken:      c.AppToken,
-		APIURL:        c.APIURL,
-		Commands:      commands,
-		Logger:        a.log,
+		BotToken:        c.BotToken,
+		SigningSecret:   c.SigningSecret,
+		AppToken:        c.AppToken,
+		APIURL:          c.APIURL,
+		Commands:        commands,
+		HelpdeskChannel: a.cfg.Helpdesk.SlackChannel,
+		Logger:          a.log,
 	})
 	if err != nil {
 		return nil, err
@@ -193,6 +213,17 @@ func (a *app) slack(ctx context.Context, pack *flows.Pack) (*slack.Adapter, erro
 	}
 	a.log.InfoContext(ctx, "in Slack", slog.Bool("http_mode", sl.HTTPMode()), slog.Bool("socket_mode", sl.SocketMode()))
 	return sl, nil
+}
+
+// email builds the e-mail helpdesk destination.
+func (a *app) email() (*email.Sender, error) {
+	h := a.cfg.Helpdesk
+	cfg, err := email.ParseConfig(h.SMTPURL, h.EmailFrom, h.EmailTo)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger = a.log
+	return email.New(cfg)
 }
 
 func randomSecret() (string, error) {

@@ -19,10 +19,16 @@ func FuzzWebhook(f *testing.F) {
 		`{"update_id":-1}`, `{"update_id":1e99}`, `{"update_id":null}`, `{}`, `null`, `"x"`, ``, `{"update_id":7,"message":null}`,
 		`{"update_id":8,"message":{"chat":{"id":"5"},"text":5}}`,
 		`{"update_id":9,"message":{"chat":{"id":-1,"type":"group"},"from":{"id":5},"text":"/x","entities":[{"type":"bot_command","offset":1,"length":9223372036854775807}]}}`,
+		// The helpdesk group: a ticket button, a reply to the bot, odd shapes of both.
+		`{"update_id":10,"callback_query":{"id":"q","from":{"id":5,"is_bot":false},"message":{"message_id":3,"date":1,"chat":{"id":-100,"type":"supergroup"}},"data":"ticket_claim:12"}}`,
+		`{"update_id":11,"callback_query":{"id":"q","from":{"id":5},"message":{"message_id":-3,"date":0,"chat":{"id":-100}},"data":"ticket_resolve:99999999999999999999"}}`,
+		`{"update_id":12,"message":{"message_id":4,"chat":{"id":-100,"type":"supergroup"},"from":{"id":5},"text":"ok","reply_to_message":{"message_id":3,"chat":{"id":-100},"from":{"id":1,"is_bot":true}}}}`,
+		`{"update_id":13,"message":{"message_id":4,"chat":{"id":-100},"from":{"id":5},"text":"ok","reply_to_message":{"message_id":"3","reply_to_message":null}}}`,
+		`{"update_id":14,"edited_message":{"chat":{"id":-100},"from":{"id":5},"text":"x","reply_to_message":{"message_id":3}}}`,
 	} {
 		f.Add([]byte(s))
 	}
-	h := newHarness(f, "sqlite", options{noQueue: true})
+	h := newHarness(f, "sqlite", options{noQueue: true, helpdesk: -100})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		status := h.postAs(t, body, secret)
 		if status != http.StatusOK && (status < 400 || status > 499) {

@@ -52,6 +52,7 @@ type options struct {
 	deleteWH bool
 	perChat  bot.Rate
 	overall  bot.Rate
+	helpdesk int64 // HELPDESK_TELEGRAM_CHAT_ID
 }
 
 func newHarness(t testing.TB, dbName string, o options) *harness {
@@ -71,7 +72,7 @@ func newHarness(t testing.TB, dbName string, o options) *harness {
 	var err error
 	cfg := telegram.Config{Token: h.fake.Token, APIURL: h.fake.URL, WebhookSecret: secret, Logger: h.core.Log,
 		PerChat: cmpRate(o.perChat, fastRates), Overall: cmpRate(o.overall, fastRates), PollTimeout: time.Second, ConflictWait: 10 * time.Millisecond,
-		DeleteWebhook: o.deleteWH}
+		DeleteWebhook: o.deleteWH, HelpdeskChatID: o.helpdesk}
 	if !o.polling {
 		cfg.WebhookURL = "http://bot.test"
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -97,46 +96,25 @@ func (a *Adapter) pollOnce(ctx context.Context, acc bot.Acceptor, offset int64) 
 	return offset, nil
 }
 
-type apiResponse struct {
-	OK          bool              `json:"ok"`
-	Result      []json.RawMessage `json:"result"`
-	ErrorCode   int               `json:"error_code"`
-	Description string            `json:"description"`
-	Parameters  struct {
-		RetryAfter int `json:"retry_after"`
-	} `json:"parameters"`
-}
-
 // getUpdates is one long poll, as a plain JSON request: go-telegram/bot
 // exports no getUpdates, and its decoding would fail on update kinds it
 // does not know.
 func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, error) {
-	body, err := json.Marshal(map[string]any{
+	r, err := a.callJSON(ctx, "getUpdates", map[string]any{
 		"offset":          offset,
 		"timeout":         int(a.cfg.PollTimeout / time.Second),
 		"allowed_updates": allowedUpdates,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("encode getUpdates: %w", err)
-	}
-	url := a.cfg.APIURL + "/bot" + a.cfg.Token + "/getUpdates"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("getUpdates request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := a.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("getUpdates: %s", redactToken(err.Error(), a.cfg.Token))
-	}
-	defer resp.Body.Close()
-	var r apiResponse
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&r); err != nil {
-		return nil, fmt.Errorf("getUpdates: HTTP %d, unreadable answer: %w", resp.StatusCode, err)
+		return nil, err
 	}
 	switch {
 	case r.OK:
-		return r.Result, nil
+		var updates []json.RawMessage
+		if err := json.Unmarshal(r.Result, &updates); err != nil {
+			return nil, fmt.Errorf("getUpdates: unreadable result: %w", err)
+		}
+		return updates, nil
 	case r.ErrorCode == http.StatusConflict:
 		return nil, errConflict{r.Description}
 	case r.ErrorCode == http.StatusUnauthorized:

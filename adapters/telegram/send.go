@@ -45,13 +45,16 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 		return bot.Sent{}, s.acknowledge(ctx, d.Ack)
 	case d.Message == nil:
 		return bot.Sent{}, nil // a home view: Telegram has none
+	case d.Ticket != nil:
+		return s.sendTicket(ctx, chatID, d)
 	}
-	return s.sendPart(ctx, chatID, d)
+	return s.sendPart(ctx, chatID, d, nil)
 }
 
 // sendPart sends the next part of an outbox message: a long one is split,
-// and its buttons go under the last part.
-func (s *Sender) sendPart(ctx context.Context, chatID int64, d bot.Delivery) (bot.Sent, error) {
+// and its buttons go under the last part. With reply set, every part
+// answers that message.
+func (s *Sender) sendPart(ctx context.Context, chatID int64, d bot.Delivery, reply *models.ReplyParameters) (bot.Sent, error) {
 	parts := textsplit.Split(d.Message.Text, maxMessageUnits, textsplit.UTF16)
 	i := min(d.Parts, len(parts)-1)
 	p := &tgbot.SendMessageParams{
@@ -59,6 +62,7 @@ func (s *Sender) sendPart(ctx context.Context, chatID int64, d bot.Delivery) (bo
 		Text:               html.EscapeString(parts[i]),
 		ParseMode:          models.ParseModeHTML,
 		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
+		ReplyParameters:    reply,
 	}
 	if i == len(parts)-1 {
 		if kb := keyboard(d.Message.Buttons); kb != nil {

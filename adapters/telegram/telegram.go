@@ -52,8 +52,11 @@ type Config struct {
 	// ConflictWait is the first wait after getUpdates reports a conflict
 	// (another poller, or a webhook); it grows with each conflict in a row.
 	ConflictWait time.Duration
-	HTTPClient   *http.Client
-	Logger       *slog.Logger
+	// HelpdeskChatID is the group tickets are posted to
+	// (HELPDESK_TELEGRAM_CHAT_ID, e.g. -1001234567890); 0 means none.
+	HelpdeskChatID int64
+	HTTPClient     *http.Client
+	Logger         *slog.Logger
 }
 
 // Adapter is one Telegram bot: its API client, its sender and its readers.
@@ -62,6 +65,7 @@ type Adapter struct {
 	api    *tgbot.Bot
 	sender *Sender
 	reader reader
+	roster *roster
 	log    *slog.Logger
 }
 
@@ -113,13 +117,15 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, fmt.Errorf("telegram client: %w", err)
 	}
 	botID, _, _ := strings.Cut(cfg.Token, ":")
-	return &Adapter{
+	a := &Adapter{
 		cfg:    cfg,
 		api:    api,
 		sender: &Sender{api: api, perChat: cfg.PerChat, global: cfg.Overall},
-		reader: reader{botID: botID},
+		reader: reader{botID: botID, helpdesk: cfg.HelpdeskChatID},
 		log:    cfg.Logger,
-	}, nil
+	}
+	a.roster = newRoster(cfg.HelpdeskChatID, a.getChatMember)
+	return a, nil
 }
 
 // tokenRe is the shape of a bot token; anything else could end up in a
@@ -163,6 +169,9 @@ func (a *Adapter) Setup(ctx context.Context, menus map[string][]Command) error {
 		return fmt.Errorf("telegram getMe (TELEGRAM_API_URL %s): %w", a.cfg.APIURL, err)
 	}
 	a.reader.username = me.Username
+	// Replies in the helpdesk group count only when they answer the bot's
+	// own messages; its id comes from Telegram, not from the token.
+	a.reader.selfID = me.ID
 	for lang, cmds := range menus {
 		if err := a.setCommands(ctx, lang, cmds); err != nil {
 			return err

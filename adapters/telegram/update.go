@@ -51,6 +51,9 @@ type message struct {
 	Text        string          `json:"text"`
 	Entities    []entity        `json:"entities"`
 	ReplyMarkup *inlineKeyboard `json:"reply_markup"`
+	// ReplyTo is the message this one answers (Telegram does not nest
+	// further: ReplyTo's own ReplyTo is absent).
+	ReplyTo *message `json:"reply_to_message"`
 	// kind is what the message holds instead of text, if anything.
 	kind string
 }
@@ -127,6 +130,10 @@ func decodeUpdate(body []byte) (update, error) {
 type reader struct {
 	username string // the bot's @username, without "@"
 	botID    string // the bot's id, the token's first part
+	// selfID is the bot's user id as getMe reports it; 0 until Setup.
+	selfID int64
+	// helpdesk is the helpdesk group's chat id; 0 when there is none.
+	helpdesk int64
 }
 
 // inbound returns the event an update carries for the engine, and false
@@ -136,10 +143,16 @@ func (r reader) inbound(u update) (bot.Inbound, bool) {
 	// must not find its ids taken in the inbox.
 	id := r.botID + ":" + strconv.FormatInt(u.ID, 10)
 	switch {
+	case u.Message != nil && r.inHelpdesk(u.Message.Chat.ID):
+		return r.helpdeskReply(id, u.Message)
 	case u.Message != nil:
 		return r.fromMessage(id, u.Message, "")
+	case u.EditedMessage != nil && r.inHelpdesk(u.EditedMessage.Chat.ID):
+		return bot.Inbound{}, false // an agent's answer already relayed stays as it was
 	case u.EditedMessage != nil:
 		return r.fromMessage(id, u.EditedMessage, bot.MediaEdited)
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && r.inHelpdesk(u.CallbackQuery.Message.Chat.ID):
+		return r.helpdeskPress(id, u.CallbackQuery)
 	case u.CallbackQuery != nil:
 		return r.fromCallback(id, u.CallbackQuery)
 	case u.MyChatMember != nil:
@@ -277,6 +290,7 @@ func (r reader) base(id string, from user, chatID int64) bot.Inbound {
 		ChatID:     strconv.FormatInt(chatID, 10),
 		LocaleHint: from.LanguageCode,
 		Name:       strings.TrimSpace(from.FirstName + " " + from.LastName),
+		Handle:     from.Username,
 	}
 }
 

@@ -9,7 +9,13 @@
 // The fake records every call (Calls, WaitCalls, Sent), queues updates for
 // getUpdates (PushUpdate), can be scripted to fail (Fail, FailRaw) and
 // rejects the requests real Telegram rejects most often: over-long texts,
-// malformed HTML, oversized callback_data, getUpdates while a webhook is set.
+// malformed HTML, oversized callback_data, getUpdates while a webhook is set,
+// an edit that changes nothing.
+//
+// It remembers the messages the bot sent (and their edits: Message), so
+// that tests can build the updates of people answering them: a reply
+// (ReplyUpdate), a button press (CallbackUpdate), or any other text
+// (MessageUpdate). getChatMember answers what SetChatMember set.
 //
 // Requests may be multipart/form-data (what go-telegram/bot always sends),
 // application/x-www-form-urlencoded, or a JSON object; see Call.Fields.
@@ -113,6 +119,9 @@ type Fake struct {
 	nextMessageID int64
 	webhookURL    string
 	webhookSecret string
+	messages      map[messageKey]message     // what was sent or injected, as edited since
+	members       map[memberKey]memberStatus // set by SetChatMember
+	nextQueryID   int64
 	pollGen       uint64        // bumped by every getUpdates, to end the previous one
 	wake          chan struct{} // closed and replaced to wake parked long polls
 }
@@ -139,6 +148,8 @@ func New(t testing.TB) *Fake {
 		failures:      map[string][]reply{},
 		nextUpdateID:  1,
 		nextMessageID: 1,
+		messages:      map[messageKey]message{},
+		members:       map[memberKey]memberStatus{},
 		wake:          make(chan struct{}),
 	}
 	srv := httptest.NewServer(f)
@@ -582,87 +593,12 @@ var handlers = map[string]handlerFunc{
 	"deletewebhook":          (*Fake).deleteWebhook,
 	"getwebhookinfo":         (*Fake).getWebhookInfo,
 	"getupdates":             (*Fake).getUpdates,
-}
-
-type user struct {
-	ID        int64  `json:"id"`
-	IsBot     bool   `json:"is_bot"`
-	FirstName string `json:"first_name"`
-	Username  string `json:"username"`
-}
-
-var botUser = user{ID: BotID, IsBot: true, FirstName: "Test", Username: BotUsername}
-
-type chat struct {
-	ID   int64  `json:"id"`
-	Type string `json:"type"`
-}
-
-type message struct {
-	MessageID int64  `json:"message_id"`
-	From      user   `json:"from"`
-	Date      int64  `json:"date"`
-	Chat      chat   `json:"chat"`
-	Text      string `json:"text,omitempty"`
-}
-
-func newMessage(id, chatID int64, text string) message {
-	return message{MessageID: id, From: botUser, Date: time.Now().Unix(), Chat: chat{ID: chatID, Type: "private"}, Text: text}
+	"getchatmember":          (*Fake).getChatMember,
 }
 
 func returnTrue(*Fake, request) reply { return okReply(true) }
 
 func (f *Fake) getMe(request) reply { return okReply(botUser) }
-
-func (f *Fake) sendMessage(req request) reply {
-	fields := req.fields
-	chatID, rep, ok := checkChat(fields)
-	if !ok {
-		return rep
-	}
-	if rep, ok := checkText(fields); !ok {
-		return rep
-	}
-	if rep, ok := checkReplyMarkup(fields); !ok {
-		return rep
-	}
-	f.mu.Lock()
-	id := f.nextMessageID
-	f.nextMessageID++
-	f.mu.Unlock()
-	return okReply(newMessage(id, chatID, fields["text"]))
-}
-
-func (f *Fake) editMessageText(req request) reply {
-	if rep, ok := checkText(req.fields); !ok {
-		return rep
-	}
-	return editMessage(req.fields, req.fields["text"])
-}
-
-func (f *Fake) editMessageReplyMarkup(req request) reply {
-	return editMessage(req.fields, "")
-}
-
-// editMessage answers an edit: true for inline messages (as Telegram does),
-// else the edited message.
-func editMessage(fields map[string]string, text string) reply {
-	if rep, ok := checkReplyMarkup(fields); !ok {
-		return rep
-	}
-	if fields["inline_message_id"] != "" {
-		return okReply(true)
-	}
-	chatID, rep, ok := checkChat(fields)
-	if !ok {
-		return rep
-	}
-	msgID, err := strconv.ParseInt(fields["message_id"], 10, 64)
-	if err != nil || msgID <= 0 {
-		return errorReply(http.StatusBadRequest, "Bad Request: message identifier is not specified", 0)
-	}
-	return okReply(newMessage(msgID, chatID, text))
-}
 
 func (f *Fake) setWebhook(req request) reply {
 	f.mu.Lock()
@@ -837,32 +773,6 @@ func utf16Len(s string) int {
 		n += utf16.RuneLen(r)
 	}
 	return n
-}
-
-// checkReplyMarkup rejects unparsable markup and callback_data over 64
-// bytes. Other button fields are ignored, notably go-telegram/bot's
-// ever-present "copy_text":{"text":""}.
-func checkReplyMarkup(fields map[string]string) (reply, bool) {
-	raw, ok := fields["reply_markup"]
-	if !ok {
-		return reply{}, true
-	}
-	var markup struct {
-		InlineKeyboard [][]struct {
-			CallbackData string `json:"callback_data"`
-		} `json:"inline_keyboard"`
-	}
-	if err := json.Unmarshal([]byte(raw), &markup); err != nil {
-		return badRequest("can't parse reply keyboard markup JSON object")
-	}
-	for _, row := range markup.InlineKeyboard {
-		for _, button := range row {
-			if len(button.CallbackData) > maxCallbackData {
-				return badRequest("BUTTON_DATA_INVALID")
-			}
-		}
-	}
-	return reply{}, true
 }
 
 // allowedTags are the tags of Telegram's HTML parse mode.
