@@ -27,7 +27,7 @@ type deskPost struct {
 // deskSender stands in for a helpdesk channel: it records each ticket
 // message with the post it refers to, and fails on cue.
 type deskSender struct {
-	mu    sync.Mutex
+	mu      sync.Mutex
 	posts   []deskPost
 	fails   int
 	failErr error // what a failing send returns; nil: a transient error
