@@ -420,7 +420,12 @@ func (q *Queue) purge(ctx context.Context, keep time.Duration) error {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (q *Queue) inTx(ctx context.Context, what string, fn func(*sqlx.Tx) error) error {
-	tx, err := q.db.BeginTxx(ctx, nil)
+	return inTx(ctx, q.db, what, fn)
+}
+
+// inTx runs fn in one transaction of db, committed when fn succeeds.
+func inTx(ctx context.Context, db *DB, what string, fn func(*sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", what, err)
 	}

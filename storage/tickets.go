@@ -234,18 +234,7 @@ func addTicketMessage(ctx context.Context, tx *sqlx.Tx, id int64, m bot.TicketMe
 }
 
 func (s *Tickets) inTx(ctx context.Context, what string, fn func(*sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
-	}
-	return nil
+	return inTx(ctx, s.db, what, fn)
 }
 
 // writeNotices appends each notice to its chat's outbox and gives each
@@ -382,7 +371,7 @@ func openTickets(ctx context.Context, tx *sqlx.Tx, studentID int64) ([]bot.Ticke
 // ticket, so edits find the post and replies find the ticket. A ticket
 // erased meanwhile (/forget) is not recorded.
 func recordPost(ctx context.Context, tx *sqlx.Tx, d bot.Delivery, ref string, now time.Time) error {
-	if d.Ticket == nil || ref == "" || strings.TrimSpace(ref) == "" {
+	if d.Ticket == nil || strings.TrimSpace(ref) == "" {
 		return nil
 	}
 	query := `INSERT INTO ticket_posts (platform, chat_id, ref, ticket_id, kind, created_at)
