@@ -83,7 +83,7 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 	}
 	conv.New = created
 	conv.Desk = &desk{ctx: ctx, tx: tx, db: s.db, conv: conv, in: in, now: now}
-	before := maps.Clone(conv.Accounts)
+	before := snapshot{accounts: maps.Clone(conv.Accounts), node: conv.Node}
 	turn, err := step(conv)
 	conv.Desk = nil
 	if err != nil {
@@ -220,20 +220,61 @@ func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, stude
 	return c, err
 }
 
-func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversation, before map[string]bot.Progress, in bot.Inbound, turn bot.Turn, now time.Time) error {
+// snapshot is the part of a conversation a step may change that the store
+// must compare afterwards: what changed is saved and recorded as an event.
+type snapshot struct {
+	accounts map[string]bot.Progress
+	node     string
+}
+
+func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversation, before snapshot, in bot.Inbound, turn bot.Turn, now time.Time) error {
 	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, report = ?, reply_ticket = ?, updated_at = ? WHERE student_id = ?`
 	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), c.Report, c.ReplyTo, now, c.StudentID); err != nil {
 		return fmt.Errorf("save conversation of student %d: %w", c.StudentID, err)
 	}
+	if c.Node != before.node {
+		if err := stepReached(ctx, tx, c.StudentID, c.Node, now); err != nil {
+			return err
+		}
+	}
 	for account, p := range c.Accounts {
-		if old, ok := before[account]; ok && old.Status == p.Status && old.Until.Equal(p.Until) && old.Since.Equal(p.Since) {
+		old, ok := before.accounts[account]
+		if ok && old.Status == p.Status && old.Until.Equal(p.Until) && old.Since.Equal(p.Since) {
 			continue
 		}
 		if err := saveProgress(ctx, tx, c.StudentID, account, p, now); err != nil {
 			return err
 		}
+		if !ok || old.Status != p.Status {
+			if err := recordEvent(ctx, tx, c.StudentID, "account", "", account, string(p.Status), now); err != nil {
+				return err
+			}
+		}
 	}
 	return appendTranscript(ctx, tx, c.StudentID, in, turn.Replies, now)
+}
+
+// stepReached remembers since when the student is at node (a nudge is for
+// a step they stay at) and records the step for the funnel.
+func stepReached(ctx context.Context, tx *sqlx.Tx, studentID int64, node string, now time.Time) error {
+	q := `UPDATE conversations SET node_since = ? WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), now, studentID); err != nil {
+		return fmt.Errorf("save step time of student %d: %w", studentID, err)
+	}
+	if node == "" {
+		return nil
+	}
+	return recordEvent(ctx, tx, studentID, "step", node, "", "", now)
+}
+
+// recordEvent appends a step reached or an account's new status to the
+// events the funnel is computed from.
+func recordEvent(ctx context.Context, tx *sqlx.Tx, studentID int64, kind, node, account, status string, now time.Time) error {
+	q := `INSERT INTO progress_events (student_id, kind, node, account, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), studentID, kind, node, account, status, now); err != nil {
+		return fmt.Errorf("record %s event of student %d: %w", kind, studentID, err)
+	}
+	return nil
 }
 
 func saveProgress(ctx context.Context, tx *sqlx.Tx, studentID int64, account string, p bot.Progress, now time.Time) error {
