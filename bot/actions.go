@@ -13,7 +13,13 @@ import (
 func (s *step) action(name string, node *flows.Node) {
 	switch name {
 	case flows.ActionStart:
+		if !s.c.Stopped.IsZero() {
+			s.remindersOn()
+			return
+		}
 		s.greet()
+	case flows.ActionStop:
+		s.stop()
 	case flows.ActionStatus:
 		s.status()
 	case flows.ActionCheckWait:
@@ -217,6 +223,22 @@ func (s *step) greet() {
 		Intent:  n.Intent,
 		Lang:    s.c.Lang,
 	})
+}
+
+// stop turns proactive messages off; the conversation itself goes on.
+func (s *step) stop() {
+	if s.c.Stopped.IsZero() {
+		s.c.Stopped = s.now
+	}
+	s.say(IntentStopped, "stopped", nil, s.mainButtons())
+}
+
+// remindersOn is /start after /stop: proactive messages come again and
+// the student is back where they were, their progress kept.
+func (s *step) remindersOn() {
+	s.c.Stopped = time.Time{}
+	s.say(IntentRemindersOn, "reminders_on", nil, nil)
+	s.goTo(flows.GotoResume)
 }
 
 // restart erases progress and starts over, keeping the language.

@@ -34,6 +34,9 @@ type Delivery struct {
 	// Ticket is set on a ticket's message in a helpdesk destination: a new
 	// post, an edit of it, or a message in its thread.
 	Ticket *TicketPost `json:"ticket,omitempty"`
+	// Proactive marks a message the bot sent on its own (a reminder, a
+	// broadcast's copy): its delivery is recorded for the admins.
+	Proactive bool `json:"proactive,omitempty"`
 }
 
 // Acceptor stores a platform event durably, so the platform may be told

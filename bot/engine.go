@@ -32,7 +32,9 @@ type Engine struct {
 	store Store
 	queue Queue
 	hd    Helpdesk
-	clock Clock
+	// reminders configures what the bot sends on its own.
+	reminders Reminders
+	clock     Clock
 	loc   *time.Location
 	log   *slog.Logger
 }
@@ -45,7 +47,10 @@ type Config struct {
 	Queue Queue // where platform events wait; nil for the terminal chat
 	// Helpdesk is where tickets go and who may answer them.
 	Helpdesk Helpdesk
-	Clock    Clock
+	// Reminders configures nudges and quiet hours; the zero value sends
+	// the end of a wait at any hour and no nudges.
+	Reminders Reminders
+	Clock     Clock
 	Location *time.Location
 	Logger   *slog.Logger
 }
@@ -58,7 +63,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if issues := cfg.Pack.Check(); flows.HasErrors(issues) {
 		return nil, fmt.Errorf("new engine: content pack %s has errors (run `activation-bot content check`)", cfg.Pack.Source)
 	}
-	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk,
+	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk, reminders: cfg.Reminders,
 		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger}
 	if e.clock == nil {
 		e.clock = SystemClock{}
@@ -173,7 +178,7 @@ func (e *Engine) converse(ctx context.Context, in Inbound) ([]Outbound, error) {
 	var turn Turn
 	err := e.store.Converse(ctx, in, func(c *Conversation) (Turn, error) {
 		s := &step{e: e, c: c, in: in, now: now, secrets: in.Secrets, tooLong: in.TooLong}
-		before := maps.Clone(c.Accounts)
+		before, beforeNode := maps.Clone(c.Accounts), c.Node
 		if in.Media != MediaHome {
 			s.run()
 		}
@@ -181,6 +186,9 @@ func (e *Engine) converse(ctx context.Context, in Inbound) ([]Outbound, error) {
 			return Turn{}, s.err
 		}
 		turn = Turn{Replies: s.out, Erase: s.erase, Notices: s.notices}
+		if !s.erase {
+			turn.Timers = e.timers(c, before, beforeNode, now)
+		}
 		switch {
 		case s.erase:
 			// The home view forgets too: a fresh checklist.

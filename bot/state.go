@@ -47,6 +47,15 @@ type Conversation struct {
 	Tickets []Ticket
 	// Desk opens tickets and relays messages inside the step's transaction.
 	Desk TicketDesk
+	// Stopped is when the student turned proactive messages off (/stop);
+	// zero while they are on.
+	Stopped time.Time
+	// NodeSince is when the student reached Node; Active when they last
+	// wrote; Nudges how many nudges they had in all. As loaded: the store
+	// keeps them.
+	NodeSince time.Time
+	Active    time.Time
+	Nudges    int
 }
 
 // Account returns the progress of account id.
@@ -76,4 +85,7 @@ type Turn struct {
 	// Notices go to other chats in the same transaction: a new ticket to
 	// the helpdesk, a student's answer into its thread.
 	Notices []Notice
+	// Timers are the reminders this step scheduled, stored as durable jobs
+	// in the same transaction.
+	Timers []Reminder
 }

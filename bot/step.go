@@ -29,6 +29,11 @@ const (
 	IntentAccountDone    = "account_done"
 	IntentTextOnly       = "text_only"
 	IntentEditIgnored    = "edited_ignored"
+	IntentStopped        = "stopped"
+	IntentRemindersOn    = "reminders_on"
+	IntentWaitOver       = "wait_over"
+	IntentNudge          = "nudge"
+	IntentBroadcast      = "broadcast"
 )
 
 // MediaEdited is Inbound.Media for a message the student edited after

@@ -34,6 +34,7 @@ const (
 	ActionStart     = "start"      // show the greeting
 	ActionStatus    = "status"     // the accounts' progress as a checklist
 	ActionReport    = "report"     // ask what went wrong, then open a helpdesk ticket
+	ActionStop      = "stop"       // no more reminders, nudges or broadcasts (until /start)
 	// ActionLanguage is a prefix: "language:nl" switches to Dutch.
 	ActionLanguage = "language:"
 )

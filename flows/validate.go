@@ -39,6 +39,7 @@ var RequiredMessages = []string{
 	"report_label", "describe_problem", "report_cancel_label", "ticket_created",
 	"ticket_exists", "reply_label", "reply_prompt", "relayed", "ticket_closed", "helpdesk_answer",
 	"ticket_claimed", "ticket_resolved", "ticket_reopened", "status_ticket", "status_ticket_claimed", "ticket_delayed",
+	"wait_over", "nudge", "nudge_account", "stopped", "reminders_on",
 }
 
 var validStatuses = map[string]bool{"not_started": true, "waiting": true, "done": true, "problem": true}
@@ -259,7 +260,7 @@ func (c *checker) button(key string, n *Node, b Button) {
 
 func (c *checker) action(key, a string) {
 	switch a {
-	case ActionWait, ActionRestart, ActionForget, ActionCheckWait, ActionStart, ActionStatus, ActionReport:
+	case ActionWait, ActionRestart, ActionForget, ActionCheckWait, ActionStart, ActionStatus, ActionReport, ActionStop:
 		return
 	}
 	if lang, ok := strings.CutPrefix(a, ActionLanguage); ok {

@@ -77,7 +77,7 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 	if err != nil {
 		return err
 	}
-	conv, err := s.lockConversation(ctx, tx, studentID)
+	conv, err := lockConversation(ctx, tx, s.db, studentID)
 	if err != nil {
 		return err
 	}
@@ -98,6 +98,9 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 	}
 	if !turn.Erase {
 		if err := writeNotices(ctx, tx, s.queue, turn.Notices, now); err != nil {
+			return err
+		}
+		if err := s.queue.schedule(ctx, tx, turn.Timers, now); err != nil {
 			return err
 		}
 	}
@@ -193,12 +196,17 @@ type progressRow struct {
 }
 
 // lockConversation reads the conversation and locks its row until the
-// transaction ends, so a student's messages are stepped one at a time.
-func (s *Conversations) lockConversation(ctx context.Context, tx *sqlx.Tx, studentID int64) (*bot.Conversation, error) {
+// transaction ends, so a student's messages (and the bot's own messages
+// to them) are stepped one at a time.
+func lockConversation(ctx context.Context, tx *sqlx.Tx, db *DB, studentID int64) (*bot.Conversation, error) {
 	c := &bot.Conversation{StudentID: studentID, Accounts: map[string]bot.Progress{}}
 	var offered string
-	q := `SELECT node, shown, lang, offered, report, reply_ticket FROM conversations WHERE student_id = ?` + s.db.dialect.lock
-	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &offered, &c.Report, &c.ReplyTo)
+	var stopped, nodeSince sql.NullTime
+	q := `SELECT node, shown, lang, offered, report, reply_ticket, opted_out_at, node_since, nudges, updated_at
+		FROM conversations WHERE student_id = ?` + db.dialect.lock
+	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &offered, &c.Report, &c.ReplyTo,
+		&stopped, &nodeSince, &c.Nudges, &c.Active)
+	c.Stopped, c.NodeSince = stopped.Time, nodeSince.Time
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errGone
 	}
@@ -228,8 +236,13 @@ type snapshot struct {
 }
 
 func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversation, before snapshot, in bot.Inbound, turn bot.Turn, now time.Time) error {
-	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, report = ?, reply_ticket = ?, updated_at = ? WHERE student_id = ?`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), c.Report, c.ReplyTo, now, c.StudentID); err != nil {
+	var stopped sql.NullTime
+	if !c.Stopped.IsZero() {
+		stopped = sql.NullTime{Time: c.Stopped.UTC(), Valid: true}
+	}
+	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, report = ?, reply_ticket = ?, opted_out_at = ?, updated_at = ?
+		WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), c.Report, c.ReplyTo, stopped, now, c.StudentID); err != nil {
 		return fmt.Errorf("save conversation of student %d: %w", c.StudentID, err)
 	}
 	if c.Node != before.node {

@@ -73,6 +73,9 @@ func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.Peri
 		Queues: map[string]river.QueueConfig{
 			chatQueue:          {MaxWorkers: 50, FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond},
 			river.QueueDefault: {MaxWorkers: 4},
+			// Reminders and broadcasts: short transactions, many due at
+			// once when the quiet hours end.
+			proactiveQueue: {MaxWorkers: 8},
 		},
 		Workers:      workers,
 		PeriodicJobs: periodic,

@@ -26,6 +26,10 @@ type Queue struct {
 	work  func(context.Context, bot.Chat) error
 	// minutely is run once a minute by one instance (Engine.Reannounce).
 	minutely func(context.Context) error
+	// composer decides on reminders and broadcast copies when they are due.
+	composer Composer
+	// quiet holds broadcasts back at night.
+	quiet bot.QuietHours
 }
 
 var _ bot.Queue = (*Queue)(nil)
@@ -39,6 +43,8 @@ func NewQueue(db *DB, log *slog.Logger) (*Queue, error) {
 	river.AddWorker(workers, &sweepWorker{q: q})
 	river.AddWorker(workers, &purgeWorker{q: q})
 	river.AddWorker(workers, &minuteWorker{q: q})
+	river.AddWorker(workers, &reminderWorker{q: q})
+	river.AddWorker(workers, &broadcastWorker{q: q})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil },
@@ -262,21 +268,30 @@ func writeOutbox(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, student int64,
 
 // writeDeliveries appends rows to the chat's outbox, in order.
 func writeDeliveries(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, student int64, rows []bot.Delivery, now time.Time) error {
+	for _, r := range rows {
+		if _, err := insertDelivery(ctx, tx, chat, student, r, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertDelivery appends one row to the chat's outbox and returns its id.
+func insertDelivery(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, student int64, r bot.Delivery, now time.Time) (int64, error) {
 	var owner sql.NullInt64
 	if student != 0 {
 		owner = sql.NullInt64{Int64: student, Valid: true}
 	}
-	for _, r := range rows {
-		payload, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode reply to %s: %w", chat, err)
-		}
-		query := `INSERT INTO outbox (platform, chat_id, student_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(query), chat.Platform, chat.ID, owner, string(payload), now); err != nil {
-			return fmt.Errorf("queue reply to %s: %w", chat, err)
-		}
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return 0, fmt.Errorf("encode reply to %s: %w", chat, err)
 	}
-	return nil
+	var id int64
+	query := `INSERT INTO outbox (platform, chat_id, student_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`
+	if err := tx.GetContext(ctx, &id, tx.Rebind(query), chat.Platform, chat.ID, owner, string(payload), now); err != nil {
+		return 0, fmt.Errorf("queue reply to %s: %w", chat, err)
+	}
+	return id, nil
 }
 
 // NextDelivery implements bot.Queue.
@@ -322,6 +337,11 @@ func (q *Queue) Delivered(ctx context.Context, d bot.Delivery, ref string) error
 		if _, err := tx.ExecContext(ctx, tx.Rebind(query), now, ref, d.ID); err != nil {
 			return fmt.Errorf("mark reply %d sent: %w", d.ID, err)
 		}
+		if d.Proactive {
+			if err := settleProactive(ctx, tx, "sent", "", "outbox_id = ?", d.ID); err != nil {
+				return err
+			}
+		}
 		return recordPost(ctx, tx, d, ref, now)
 	})
 }
@@ -345,11 +365,13 @@ func (q *Queue) PartsSent(ctx context.Context, id int64, parts int) error {
 
 // Undeliverable implements bot.Queue.
 func (q *Queue) Undeliverable(ctx context.Context, id int64, cause error) error {
-	query := `UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?`
-	if _, err := q.db.ExecContext(ctx, q.db.Rebind(query), q.now().UTC(), errorText(cause), id); err != nil {
-		return fmt.Errorf("mark reply %d failed: %w", id, err)
-	}
-	return nil
+	return q.inTx(ctx, fmt.Sprintf("mark reply %d failed", id), func(tx *sqlx.Tx) error {
+		query := `UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), q.now().UTC(), errorText(cause), id); err != nil {
+			return fmt.Errorf("mark reply %d failed: %w", id, err)
+		}
+		return settleProactive(ctx, tx, "failed", errorText(cause), "outbox_id = ?", id)
+	})
 }
 
 // Unreachable implements bot.Queue.
@@ -361,6 +383,10 @@ func (q *Queue) Unreachable(ctx context.Context, chat bot.Chat, cause error) err
 			SET unreachable_at = excluded.unreachable_at, reason = excluded.reason, updated_at = excluded.updated_at`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(query), chat.Platform, chat.ID, now, errorText(cause), now); err != nil {
 			return fmt.Errorf("mark chat %s unreachable: %w", chat, err)
+		}
+		pending := `outbox_id IN (SELECT id FROM outbox WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL)`
+		if err := settleProactive(ctx, tx, "failed", "unreachable", pending, chat.Platform, chat.ID); err != nil {
+			return err
 		}
 		query = `UPDATE outbox SET failed_at = ?, error = ? WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(query), now, "unreachable: "+errorText(cause), chat.Platform, chat.ID); err != nil {

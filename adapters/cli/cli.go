@@ -116,12 +116,13 @@ func (a *app) engine(clock bot.Clock, queue *storage.Queue, rosters map[string]b
 		return nil, err
 	}
 	cfg := bot.Config{
-		Pack:     pack,
-		Store:    storage.NewConversations(a.db).WithQueue(queue),
-		Helpdesk: a.helpdesk(queue, rosters),
-		Clock:    clock,
-		Location: a.cfg.Location,
-		Logger:   a.log,
+		Pack:      pack,
+		Store:     storage.NewConversations(a.db).WithQueue(queue),
+		Helpdesk:  a.helpdesk(queue, rosters),
+		Reminders: a.cfg.Proactive.Reminders(),
+		Clock:     clock,
+		Location:  a.cfg.Location,
+		Logger:    a.log,
 	}
 	if queue != nil {
 		cfg.Queue = queue // a nil *storage.Queue must stay a nil interface

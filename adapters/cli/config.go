@@ -33,6 +33,7 @@ type Config struct {
 	Telegram       TelegramConfig
 	Slack          SlackConfig
 	Helpdesk       HelpdeskConfig
+	Proactive      ProactiveConfig
 }
 
 // SlackConfig is the SLACK_* variables; the bot runs in Slack when
@@ -104,7 +105,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.Slack, err = loadSlack(getenv); err != nil {
 		return c, err
 	}
-	c.Helpdesk, err = loadHelpdesk(getenv, c)
+	if c.Helpdesk, err = loadHelpdesk(getenv, c); err != nil {
+		return c, err
+	}
+	c.Proactive, err = loadProactive(getenv, c.Location)
 	return c, err
 }
 

@@ -69,18 +69,11 @@ func loadHelpdesk(getenv func(string) string, c Config) (HelpdeskConfig, error) 
 		}
 		h.TelegramChatID = id
 	}
-	if v := strings.TrimSpace(getenv("HELPDESK_USERS")); v != "" {
-		for _, id := range strings.Split(v, ",") {
-			id = strings.TrimSpace(id)
-			if id == "" {
-				continue
-			}
-			if !identityRe.MatchString(id) {
-				return h, fmt.Errorf("HELPDESK_USERS: %q is not an identity such as telegram:123 or slack:T01:U02", id)
-			}
-			h.Users = append(h.Users, id)
-		}
+	users, err := identities("HELPDESK_USERS", getenv("HELPDESK_USERS"))
+	if err != nil {
+		return h, err
 	}
+	h.Users = users
 	if v := strings.TrimSpace(getenv("TICKET_REANNOUNCE_AFTER")); v != "" {
 		d, err := time.ParseDuration(v)
 		switch {

@@ -113,6 +113,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	}
 	dispatcher := bot.NewDispatcher(engine, queue, senders, a.log)
 	queue.EveryMinute(engine.Reannounce)
+	queue.ComposeWith(engine, a.cfg.Proactive.Quiet)
 	// The queue outlives ctx: on shutdown its running jobs finish first.
 	if err := queue.Start(context.WithoutCancel(ctx), dispatcher.Work); err != nil {
 		return err
@@ -170,6 +171,7 @@ func (a *app) telegram(ctx context.Context, pack *flows.Pack) (*telegram.Adapter
 		WebhookSecret:  secret,
 		DeleteWebhook:  c.DeleteWebhook,
 		HelpdeskChatID: a.cfg.Helpdesk.TelegramChatID,
+		Overall:        sendRate(a.cfg.Proactive.TelegramRate),
 		Logger:         a.log,
 	})
 	if err != nil {
@@ -203,6 +205,7 @@ func (a *app) slack(ctx context.Context, pack *flows.Pack) (*slack.Adapter, erro
 		APIURL:          c.APIURL,
 		Commands:        commands,
 		HelpdeskChannel: a.cfg.Helpdesk.SlackChannel,
+		Overall:         sendRate(a.cfg.Proactive.SlackRate),
 		Logger:          a.log,
 	})
 	if err != nil {
