@@ -42,12 +42,15 @@ const (
 	progressDoneSuffix = "_done"
 )
 
-// Platforms a broadcast or reminder can reach: those where the bot can
-// write first (the terminal chat cannot).
+// Platforms a segment can name.
 var broadcastPlatforms = []string{"telegram", "slack", "web"}
 
+// TerminalPlatform is the terminal chat's: it cannot be written to first,
+// so reminders and broadcasts pass its students by.
+const TerminalPlatform = "console"
+
 // ReachesProactively reports whether the bot can write first on platform.
-func ReachesProactively(platform string) bool { return slices.Contains(broadcastPlatforms, platform) }
+func ReachesProactively(platform string) bool { return platform != TerminalPlatform }
 
 // Segment selects students: every filter that is set must hold; within
 // one filter, any of its values. Opted-out and unreachable students are

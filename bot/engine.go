@@ -35,8 +35,8 @@ type Engine struct {
 	// reminders configures what the bot sends on its own.
 	reminders Reminders
 	clock     Clock
-	loc   *time.Location
-	log   *slog.Logger
+	loc       *time.Location
+	log       *slog.Logger
 }
 
 // Config holds what an Engine needs; zero Clock, Location and Logger get
@@ -51,8 +51,8 @@ type Config struct {
 	// the end of a wait at any hour and no nudges.
 	Reminders Reminders
 	Clock     Clock
-	Location *time.Location
-	Logger   *slog.Logger
+	Location  *time.Location
+	Logger    *slog.Logger
 }
 
 // NewEngine builds an engine over a validated pack.

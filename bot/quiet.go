@@ -76,6 +76,8 @@ func (q QuietHours) String() string {
 	if !q.on {
 		return "off"
 	}
-	hm := func(d time.Duration) string { return fmt.Sprintf("%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute)) }
+	hm := func(d time.Duration) string {
+		return fmt.Sprintf("%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
 	return hm(q.from) + "-" + hm(q.to)
 }

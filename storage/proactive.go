@@ -93,7 +93,7 @@ func (q *Queue) remind(ctx context.Context, job *river.Job[reminderArgs]) error 
 			return nil
 		}
 		if p.Message != nil {
-			if _, err := q.sendProactive(ctx, tx, c, to, r.Kind, 0, p.Message); err != nil {
+			if _, err := q.sendProactive(ctx, tx, c, to, sendKind(r.Kind), 0, p.Message); err != nil {
 				return err
 			}
 		} else {
@@ -105,6 +105,14 @@ func (q *Queue) remind(ctx context.Context, job *river.Job[reminderArgs]) error 
 		return err
 	}
 	return river.JobSnooze(max(later.Sub(q.now()), time.Second))
+}
+
+// sendKind is how proactive_sends (and the funnel) name a reminder.
+func sendKind(reminder string) string {
+	if reminder == bot.ReminderNudge {
+		return "nudge"
+	}
+	return "reminder"
 }
 
 // recipient locks the student's conversation and finds where a message to

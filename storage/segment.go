@@ -8,8 +8,8 @@ import (
 
 // audienceQuery selects the students of a segment, one row each with
 // where their copy goes: student_id, platform, chat_id, lang. Opted-out
-// students, unreachable chats and platforms the bot cannot write first on
-// are never in it.
+// students, unreachable chats and the terminal chat's students are never
+// in it.
 func audienceQuery(seg bot.Segment) (string, []any) {
 	var where []string
 	var args []any
@@ -18,8 +18,7 @@ func audienceQuery(seg bot.Segment) (string, []any) {
 		args = append(args, a...)
 	}
 	args = append(args, seg.DefaultLang)
-	platforms := []string{"telegram", "slack", "web"}
-	add(`c.opted_out_at IS NULL AND ch.unreachable_at IS NULL AND i.platform IN (`+marks(len(platforms))+`)`, anys(platforms)...)
+	add(`c.opted_out_at IS NULL AND ch.unreachable_at IS NULL AND i.platform <> ?`, bot.TerminalPlatform)
 	// One identity per student: the latest (several once identities are linked).
 	add(`i.platform || ':' || i.platform_user_id = (SELECT i2.platform || ':' || i2.platform_user_id FROM identities i2
 		WHERE i2.student_id = s.id ORDER BY i2.created_at DESC, i2.platform, i2.platform_user_id LIMIT 1)`)

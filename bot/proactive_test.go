@@ -1,0 +1,254 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"activation-bot/bot"
+	"activation-bot/storage"
+	"activation-bot/storage/storagetest"
+)
+
+// inbox records what each chat received, with the buttons.
+type inbox struct {
+	mu   sync.Mutex
+	msgs map[string][]bot.Outbound
+}
+
+func (s *inbox) Send(_ context.Context, d bot.Delivery) (bot.Sent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.Message != nil {
+		if s.msgs == nil {
+			s.msgs = map[string][]bot.Outbound{}
+		}
+		s.msgs[d.Chat.ID] = append(s.msgs[d.Chat.ID], *d.Message)
+	}
+	return bot.Sent{}, nil
+}
+
+func (s *inbox) Limits() (bot.Rate, bot.Rate) { return bot.Rate{}, bot.Rate{} }
+
+func (s *inbox) of(chat string) []bot.Outbound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]bot.Outbound(nil), s.msgs[chat]...)
+}
+
+// count is how many messages of intent chat received.
+func (s *inbox) count(chat, intent string) int {
+	n := 0
+	for _, m := range s.of(chat) {
+		if m.Intent == intent {
+			n++
+		}
+	}
+	return n
+}
+
+// waitIntent waits until chat received n messages of intent and returns
+// the last.
+func (s *inbox) waitIntent(t *testing.T, chat, intent string, n int) bot.Outbound {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for s.count(chat, intent) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s got %d %s messages, want %d: %+v", chat, s.count(chat, intent), intent, n, s.of(chat))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var last bot.Outbound
+	for _, m := range s.of(chat) {
+		if m.Intent == intent {
+			last = m
+		}
+	}
+	return last
+}
+
+type proactiveBundle struct {
+	*testBundle
+	queue  *storage.Queue
+	sent   *inbox
+	events int
+}
+
+// setupProactive runs an engine with reminders on a queue whose jobs run,
+// the stores stamping rows with the test's clock. The clock starts in
+// September 2026, so River finds every reminder due at once and the
+// engine's clock alone decides whether it fits yet.
+func setupProactive(t *testing.T, dbName string, rem bot.Reminders) *proactiveBundle {
+	t.Helper()
+	b := setup(t, dbName)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q, err := storage.NewQueue(b.db, quiet)
+	require.NoError(t, err)
+	convs := storage.NewConversations(b.db).WithQueue(q).SetClock(b.clock.Now)
+	b.engine, err = bot.NewEngine(bot.Config{Pack: b.pack, Store: convs, Queue: q, Reminders: rem,
+		Clock: b.clock, Location: brussels, Logger: quiet})
+	require.NoError(t, err)
+	sent := &inbox{}
+	q.ComposeWith(b.engine, rem.Quiet)
+	d := bot.NewDispatcher(b.engine, q, map[string]bot.Sender{"test": sent}, quiet)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, q.Start(ctx, d.Work))
+	t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		require.NoError(t, q.Stop(stop))
+		cancel()
+	})
+	return &proactiveBundle{testBundle: b, queue: q, sent: sent}
+}
+
+// say sends a student's texts or button presses ("=id") and waits until
+// they are answered.
+func (p *proactiveBundle) say(t *testing.T, student string, words ...string) {
+	t.Helper()
+	for _, w := range words {
+		p.events++
+		in := bot.Inbound{Platform: "test", EventID: fmt.Sprintf("e%d", p.events), UserID: student, ChatID: student, Text: w}
+		if id, ok := strings.CutPrefix(w, "="); ok {
+			in.Text, in.ButtonID = "", id
+		}
+		require.NoError(t, p.engine.Accept(context.Background(), in))
+		storagetest.Settle(t, p.db)
+	}
+}
+
+// toOdiseeWait walks a student to the Odisee wait: the e-mail came at
+// 14:50, so the wait ends at 17:50.
+func (p *proactiveBundle) toOdiseeWait(t *testing.T, student string) {
+	t.Helper()
+	p.say(t, student, "hello", "=start_activation", "=emails_both", "it came 10 minutes ago")
+}
+
+// pending counts the reminder jobs that will still run.
+func (p *proactiveBundle) pending(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, p.db.Get(&n, `SELECT COUNT(*) FROM river_job WHERE kind = 'reminder' AND state NOT IN ('completed', 'cancelled', 'discarded')`))
+	return n
+}
+
+func at(hour, minute int) time.Time { return time.Date(2026, 9, 21, hour, minute, 0, 0, brussels) }
+
+func TestWaitOverReminderComesOnceWhenTheWaitEnds(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		p.toOdiseeWait(t, "anna")
+		require.Equal(t, 1, p.pending(t))
+		time.Sleep(1500 * time.Millisecond) // the job ran and found the wait running
+		require.Zero(t, p.sent.count("anna", bot.IntentWaitOver))
+
+		p.clock.Set(at(17, 51))
+		msg := p.sent.waitIntent(t, "anna", bot.IntentWaitOver, 1)
+		require.Equal(t, "⏰ The wait is over: you can activate your Odisee account now. Tap the button to go on.", msg.Text)
+		require.Equal(t, "wait_check", msg.Buttons[0].ID)
+		require.Eventually(t, func() bool { return p.pending(t) == 0 }, 10*time.Second, 20*time.Millisecond)
+		require.Equal(t, 1, p.sent.count("anna", bot.IntentWaitOver))
+
+		// Its button leads on to the account's steps, even from elsewhere.
+		p.say(t, "anna", "=wait_next", "=wait_check")
+		last := p.sent.of("anna")
+		require.Equal(t, "odisee_done", last[len(last)-1].Buttons[0].ID)
+	})
+}
+
+func TestReminderThatNoLongerFitsIsNotSent(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		p.toOdiseeWait(t, "moved")   // then says the e-mail came long ago
+		p.toOdiseeWait(t, "stopped") // then opts out
+		p.toOdiseeWait(t, "blocked") // then blocks the bot
+		p.say(t, "moved", "actually it came at 11:00")
+		p.say(t, "stopped", "/stop")
+		require.Contains(t, p.sent.of("stopped")[len(p.sent.of("stopped"))-1].Text, "I won't send you reminders")
+		require.NoError(t, p.engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: "block", UserID: "blocked", ChatID: "blocked", Media: bot.MediaBlocked}))
+		storagetest.Settle(t, p.db)
+
+		p.clock.Set(at(18, 0))
+		require.Eventually(t, func() bool { return p.pending(t) == 0 }, 15*time.Second, 20*time.Millisecond)
+		for _, s := range []string{"moved", "stopped", "blocked"} {
+			require.Zero(t, p.sent.count(s, bot.IntentWaitOver), s)
+		}
+	})
+}
+
+func TestQuietHoursPostponeReminders(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		quiet, err := bot.ParseQuietHours("22:00-08:00", brussels)
+		require.NoError(t, err)
+		p := setupProactive(t, d.Name, bot.Reminders{Quiet: quiet})
+		p.clock.Set(at(20, 0))
+		p.toOdiseeWait(t, "anna") // the wait ends at 22:50: in the quiet hours
+
+		p.clock.Set(at(23, 0))
+		time.Sleep(1500 * time.Millisecond)
+		require.Zero(t, p.sent.count("anna", bot.IntentWaitOver))
+		// An answer to the student is never held back.
+		p.say(t, "anna", "/status")
+		require.Equal(t, bot.IntentStatus, p.sent.of("anna")[len(p.sent.of("anna"))-1].Intent)
+
+		p.clock.Set(time.Date(2026, 9, 22, 8, 0, 0, 0, brussels))
+		p.sent.waitIntent(t, "anna", bot.IntentWaitOver, 1)
+	})
+}
+
+func TestNudgeForAStepLeftOpen(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{NudgeAfter: 24 * time.Hour, NudgeMax: 2})
+		p.say(t, "anna", "hello", "=start_activation", "=emails_both", "=odisee_ready")
+		// A day later, but she wrote meanwhile: not stuck yet.
+		p.clock.Set(at(20, 0))
+		p.say(t, "anna", "which account for toledo?")
+		p.clock.Set(time.Date(2026, 9, 22, 16, 0, 0, 0, brussels))
+		time.Sleep(1500 * time.Millisecond)
+		require.Zero(t, p.sent.count("anna", bot.IntentNudge))
+
+		p.clock.Set(time.Date(2026, 9, 22, 20, 1, 0, 0, brussels))
+		msg := p.sent.waitIntent(t, "anna", bot.IntentNudge, 1)
+		require.Contains(t, msg.Text, "Still busy with your Odisee account?")
+		require.Equal(t, "resume", msg.Buttons[0].ID)
+		require.Eventually(t, func() bool { return p.pending(t) == 0 }, 10*time.Second, 20*time.Millisecond)
+
+		// One nudge per step: the next comes only for the next step, and
+		// none after NUDGE_MAX.
+		p.say(t, "anna", "=resume", "=odisee_done")
+		p.clock.Set(time.Date(2026, 9, 24, 8, 0, 0, 0, brussels))
+		p.sent.waitIntent(t, "anna", bot.IntentNudge, 2)
+		p.say(t, "anna", "=resume", "=kuleuven_problem")
+		p.clock.Set(time.Date(2026, 9, 26, 8, 0, 0, 0, brussels))
+		require.Eventually(t, func() bool { return p.pending(t) == 0 }, 10*time.Second, 20*time.Millisecond)
+		require.Equal(t, 2, p.sent.count("anna", bot.IntentNudge))
+	})
+}
+
+func TestStopThenStartResumesWithoutResetting(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{NudgeAfter: time.Hour, NudgeMax: 3})
+		p.toOdiseeWait(t, "anna")
+		p.say(t, "anna", "/stop")
+		p.clock.Set(at(23, 0))
+		require.Eventually(t, func() bool { return p.pending(t) == 0 }, 15*time.Second, 20*time.Millisecond)
+		require.Zero(t, p.sent.count("anna", bot.IntentWaitOver)+p.sent.count("anna", bot.IntentNudge))
+
+		p.say(t, "anna", "/start")
+		got := p.sent.of("anna")
+		require.Equal(t, bot.IntentRemindersOn, got[len(got)-2].Intent)
+		// Back where she was: the wait is over, so on to the steps; her
+		// progress is not reset.
+		require.Equal(t, "odisee_done", got[len(got)-1].Buttons[0].ID)
+		p.say(t, "anna", "/status")
+		got = p.sent.of("anna")
+		require.Contains(t, got[len(got)-1].Text, "Odisee account")
+	})
+}
