@@ -232,10 +232,10 @@ func (db *DB) timesToDone(ctx context.Context, since time.Time, accounts []strin
 	}
 	q := `SELECT pe.student_id, pe.account, s.created_at AS started_at, pe.created_at AS done_at
 		FROM progress_events pe JOIN students s ON s.id = pe.student_id
-		WHERE s.created_at >= ? AND pe.id = (SELECT f.id FROM progress_events f
+		WHERE pe.kind = ? AND pe.status = ? AND s.created_at >= ? AND pe.id = (SELECT f.id FROM progress_events f
 			WHERE f.student_id = pe.student_id AND f.kind = ? AND f.account = pe.account AND f.status = ?
 			ORDER BY f.created_at, f.id LIMIT 1)`
-	if err := db.SelectContext(ctx, &rows, db.Rebind(q), since, "account", string(bot.Done)); err != nil {
+	if err := db.SelectContext(ctx, &rows, db.Rebind(q), "account", string(bot.Done), since, "account", string(bot.Done)); err != nil {
 		return nil, fmt.Errorf("read times to account done: %w", err)
 	}
 	per := map[string][]time.Duration{}
@@ -276,7 +276,9 @@ func Percentile(sortedDs []time.Duration, p float64) time.Duration {
 	if len(sortedDs) == 0 {
 		return 0
 	}
-	rank := int(math.Ceil(p / 100 * float64(len(sortedDs))))
+	// p*n before /100: the product of whole numbers is exact, so a rank
+	// that is a whole number is not pushed past it by rounding.
+	rank := int(math.Ceil(p * float64(len(sortedDs)) / 100))
 	return sortedDs[min(max(rank, 1), len(sortedDs))-1]
 }
 

@@ -223,4 +223,9 @@ func TestPercentileNearestRank(t *testing.T) {
 	require.Equal(t, 10*time.Hour, storage.Percentile(ds, 100))
 	require.Equal(t, time.Hour, storage.Percentile(ds[:1], 90))
 	require.Zero(t, storage.Percentile(nil, 50))
+	var twenty []time.Duration
+	for i := 1; i <= 20; i++ {
+		twenty = append(twenty, time.Duration(i)*time.Minute)
+	}
+	require.Equal(t, 18*time.Minute, storage.Percentile(twenty, 90))
 }
