@@ -1,0 +1,323 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"activation-bot/flows"
+	"activation-bot/storage"
+)
+
+const dateLayout = "2006-01-02"
+
+func newStats(env Env) *cobra.Command {
+	var since string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "The funnel: where students are, where they stop, how long activation takes",
+		Long: "Figures computed from the stored rows: students per step, account state, platform and\n" +
+			"language; how many reached each step of the flow and how many stopped there; median and\n" +
+			"90th percentile time from first message to each account done; problems per category;\n" +
+			"proactive messages sent and the share of recipients who progressed within 48 hours.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Checked before the database is opened, so a typo costs nothing.
+			if _, err := time.Parse(dateLayout, since); since != "" && err != nil {
+				return fmt.Errorf("--since: %q is not a date such as 2026-09-01", since)
+			}
+			a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
+			if err != nil {
+				return err
+			}
+			defer a.db.Close()
+			pack, err := a.pack()
+			if err != nil {
+				return err
+			}
+			filter := storage.StatsFilter{Accounts: accountIDs(pack)}
+			if since != "" {
+				// Midnight on campus, where "the 15th" begins for the admin.
+				filter.Since, _ = time.ParseInLocation(dateLayout, since, a.cfg.Location)
+			}
+			st, err := a.db.Stats(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			r := newReport(st, flowOrder(pack), since)
+			if asJSON {
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			return r.print(env.Stdout)
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "", "only students whose first message came on or after this date (YYYY-MM-DD, campus time)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+func accountIDs(p *flows.Pack) []string {
+	ids := make([]string, len(p.Accounts))
+	for i, a := range p.Accounts {
+		ids[i] = a.ID
+	}
+	return ids
+}
+
+// flowOrder is the main path through the pack: the greeting, each
+// account's entry, wait and steps nodes, then the completion.
+func flowOrder(p *flows.Pack) []string {
+	var order []string
+	add := func(n string) {
+		if n != "" && !slices.Contains(order, n) {
+			order = append(order, n)
+		}
+	}
+	add(p.Start)
+	for _, a := range p.Accounts {
+		add(a.Entry)
+		add(a.WaitNode)
+		add(a.Steps)
+	}
+	add(p.Completed)
+	return order
+}
+
+// report is the funnel as printed; its JSON keys are the `stats --json`
+// contract.
+type report struct {
+	Since      *string         `json:"since"`
+	Students   int             `json:"students"`
+	Completed  int             `json:"completed"`
+	Steps      []nodeCount     `json:"steps"`
+	Accounts   []accountCount  `json:"accounts"`
+	Platforms  []platformCount `json:"platforms"`
+	Languages  []langCount     `json:"languages"`
+	Funnel     []funnelStep    `json:"funnel"`
+	TimeToDone []timeToDone    `json:"time_to_done"`
+	Problems   []problemCount  `json:"problems"`
+	Proactive  []proactive     `json:"proactive"`
+}
+
+type nodeCount struct {
+	Node     string `json:"node"`
+	Students int    `json:"students"`
+}
+
+type platformCount struct {
+	Platform string `json:"platform"`
+	Students int    `json:"students"`
+}
+
+type langCount struct {
+	Lang     string `json:"lang"`
+	Students int    `json:"students"`
+}
+
+type accountCount struct {
+	Account    string `json:"account"`
+	NotStarted int    `json:"not_started"`
+	Waiting    int    `json:"waiting"`
+	Done       int    `json:"done"`
+	Problem    int    `json:"problem"`
+}
+
+// funnelStep: DropOff is Reached minus the next step's Reached, negative
+// when students skip this step (the wait is only for some).
+type funnelStep struct {
+	Node       string  `json:"node"`
+	Reached    int     `json:"reached"`
+	DropOff    int     `json:"drop_off"`
+	DropOffPct float64 `json:"drop_off_pct"`
+}
+
+type timeToDone struct {
+	Account       string `json:"account"` // "all": every account done
+	Students      int    `json:"students"`
+	MedianSeconds int64  `json:"median_seconds"`
+	P90Seconds    int64  `json:"p90_seconds"`
+	Median        string `json:"median"`
+	P90           string `json:"p90"`
+}
+
+type problemCount struct {
+	Category string `json:"category"`
+	Open     int    `json:"open"`
+	Resolved int    `json:"resolved"`
+}
+
+type proactive struct {
+	Kind          string  `json:"kind"`
+	Sent          int     `json:"sent"`
+	Recipients    int     `json:"recipients"`
+	Progressed48h int     `json:"progressed_48h"`
+	ProgressedPct float64 `json:"progressed_pct"`
+}
+
+func newReport(st storage.Stats, order []string, since string) report {
+	r := report{Students: st.Students, Completed: st.Completed}
+	if since != "" {
+		r.Since = &since
+	}
+	r.Steps = convert(st.Steps, func(c storage.Count) nodeCount { return nodeCount{c.Key, c.N} })
+	r.Platforms = convert(st.Platforms, func(c storage.Count) platformCount { return platformCount{c.Key, c.N} })
+	r.Languages = convert(st.Languages, func(c storage.Count) langCount { return langCount{c.Key, c.N} })
+	r.Accounts = convert(st.Accounts, func(a storage.AccountCounts) accountCount {
+		return accountCount{a.Account, a.NotStarted, a.Waiting, a.Done, a.Problem}
+	})
+	r.Funnel = funnel(st.Reached, order)
+	r.TimeToDone = convert(st.Done, newTimeToDone)
+	r.Problems = convert(st.Problems, func(p storage.ProblemCounts) problemCount {
+		return problemCount{p.Category, p.Open, p.Resolved}
+	})
+	r.Proactive = convert(st.Proactive, func(p storage.ProactiveCounts) proactive {
+		return proactive{p.Kind, p.Sent, p.Recipients, p.Progressed, percent(p.Progressed, p.Recipients)}
+	})
+	return r
+}
+
+// convert maps a list, giving an empty (not nil) one so JSON shows [].
+func convert[S, T any](in []S, fn func(S) T) []T {
+	out := make([]T, len(in))
+	for i, x := range in {
+		out[i] = fn(x)
+	}
+	return out
+}
+
+func funnel(reached []storage.Count, order []string) []funnelStep {
+	n := map[string]int{}
+	for _, c := range reached {
+		n[c.Key] = c.N
+	}
+	out := make([]funnelStep, len(order))
+	for i, node := range order {
+		out[i] = funnelStep{Node: node, Reached: n[node]}
+		if i+1 < len(order) {
+			out[i].DropOff = n[node] - n[order[i+1]]
+			out[i].DropOffPct = percent(out[i].DropOff, n[node])
+		}
+	}
+	return out
+}
+
+func newTimeToDone(t storage.TimeToDone) timeToDone {
+	med, p90 := storage.Percentile(t.Durations, 50), storage.Percentile(t.Durations, 90)
+	account := t.Account
+	if account == "" {
+		account = "all"
+	}
+	return timeToDone{Account: account, Students: len(t.Durations),
+		MedianSeconds: int64(med / time.Second), P90Seconds: int64(p90 / time.Second),
+		Median: humanDuration(med, len(t.Durations)), P90: humanDuration(p90, len(t.Durations))}
+}
+
+// percent is part of whole in percent, to one decimal; 0 of nothing.
+func percent(part, whole int) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return math.Round(float64(part)*1000/float64(whole)) / 10
+}
+
+// humanDuration is short and coarse, as an admin reads it: "45s", "12m",
+// "2h05m", "3d4h"; "-" when no student got there.
+func humanDuration(d time.Duration, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+}
+
+// print writes the report as aligned sections.
+func (r report) print(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	scope := "all students"
+	if r.Since != nil {
+		scope = "students since " + *r.Since
+	}
+	fmt.Fprintf(tw, "Funnel of %s\n", scope)
+	fmt.Fprintf(tw, "Students\t%d\nCompleted (every account done)\t%d\n", r.Students, r.Completed)
+	r.printPositions(tw)
+	r.printFlow(tw)
+	r.printOutcomes(tw)
+	return tw.Flush()
+}
+
+// printPositions: where students are now.
+func (r report) printPositions(tw io.Writer) {
+	fmt.Fprint(tw, "\nCURRENT STEP\tSTUDENTS\n")
+	for _, s := range r.Steps {
+		fmt.Fprintf(tw, "%s\t%d\n", orNone(s.Node, "(not started)"), s.Students)
+	}
+	fmt.Fprint(tw, "\nACCOUNT\tNOT STARTED\tWAITING\tDONE\tPROBLEM\n")
+	for _, a := range r.Accounts {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", a.Account, a.NotStarted, a.Waiting, a.Done, a.Problem)
+	}
+	fmt.Fprint(tw, "\nPLATFORM\tSTUDENTS\n")
+	for _, p := range r.Platforms {
+		fmt.Fprintf(tw, "%s\t%d\n", p.Platform, p.Students)
+	}
+	fmt.Fprint(tw, "\nLANGUAGE\tSTUDENTS\n")
+	for _, l := range r.Languages {
+		fmt.Fprintf(tw, "%s\t%d\n", orNone(l.Lang, "(not chosen)"), l.Students)
+	}
+}
+
+// printFlow: how far students got, and how fast.
+func (r report) printFlow(tw io.Writer) {
+	fmt.Fprint(tw, "\nSTEP (FLOW ORDER)\tREACHED\tDROP-OFF TO NEXT\n")
+	for i, s := range r.Funnel {
+		drop := "-"
+		if i+1 < len(r.Funnel) {
+			drop = fmt.Sprintf("%d (%.1f%%)", s.DropOff, s.DropOffPct)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Node, s.Reached, drop)
+	}
+	fmt.Fprint(tw, "\nTIME TO DONE\tSTUDENTS\tMEDIAN\tP90\n")
+	for _, t := range r.TimeToDone {
+		name := t.Account
+		if name == "all" {
+			name = "all accounts"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", name, t.Students, t.Median, t.P90)
+	}
+}
+
+// printOutcomes: problems reported, and what proactive messages did.
+func (r report) printOutcomes(tw io.Writer) {
+	fmt.Fprint(tw, "\nPROBLEM\tOPEN\tRESOLVED\n")
+	for _, p := range r.Problems {
+		fmt.Fprintf(tw, "%s\t%d\t%d\n", p.Category, p.Open, p.Resolved)
+	}
+	fmt.Fprint(tw, "\nPROACTIVE\tSENT\tRECIPIENTS\tPROGRESSED WITHIN 48H\n")
+	for _, p := range r.Proactive {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d (%.1f%%)\n", p.Kind, p.Sent, p.Recipients, p.Progressed48h, p.ProgressedPct)
+	}
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
