@@ -75,7 +75,9 @@ func accountIDs(p *flows.Pack) []string {
 }
 
 // flowOrder is the main path through the pack: the greeting, each
-// account's entry, wait and steps nodes, then the completion.
+// account's entry and steps nodes, then the completion. The wait is a
+// detour only students whose e-mail came recently take: in the path it
+// would show more students reaching the next step than the wait.
 func flowOrder(p *flows.Pack) []string {
 	var order []string
 	add := func(n string) {
@@ -86,7 +88,6 @@ func flowOrder(p *flows.Pack) []string {
 	add(p.Start)
 	for _, a := range p.Accounts {
 		add(a.Entry)
-		add(a.WaitNode)
 		add(a.Steps)
 	}
 	add(p.Completed)
