@@ -252,3 +252,81 @@ func TestStopThenStartResumesWithoutResetting(t *testing.T) {
 		require.Contains(t, got[len(got)-1].Text, "Odisee account")
 	})
 }
+
+func TestBroadcastReachesEachStudentOfItsSegmentOnce(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		p.toOdiseeWait(t, "waiting")
+		p.say(t, "dutch", "hallo, ik heb een vraag")
+		p.say(t, "french", "bonjour, j'ai une question")
+		p.toOdiseeWait(t, "stopped")
+		p.say(t, "stopped", "/stop")
+		p.toOdiseeWait(t, "blocked")
+		require.NoError(t, p.engine.Accept(context.Background(), bot.Inbound{Platform: "test", EventID: "block", UserID: "blocked", ChatID: "blocked", Media: bot.MediaBlocked}))
+		storagetest.Settle(t, p.db)
+
+		store := storage.NewBroadcasts(p.queue)
+		all, err := bot.ParseSegment("all", p.pack, brussels)
+		require.NoError(t, err)
+		audience, err := store.Audience(context.Background(), all)
+		require.NoError(t, err)
+		require.Equal(t, bot.Audience{"test": {"en": 1, "nl": 1, "fr": 1}}, audience, "opted out and blocked are never in it")
+		waiting, err := bot.ParseSegment("progress=waiting", p.pack, brussels)
+		require.NoError(t, err)
+		audience, err = store.Audience(context.Background(), waiting)
+		require.NoError(t, err)
+		require.Equal(t, 1, audience.Total())
+
+		id, err := store.Create(context.Background(), bot.Broadcast{Segment: all, Button: true, CreatedBy: "console:admin",
+			Texts: map[string]string{"en": "Welcome day is on Monday.", "nl": "De onthaaldag is maandag."}, SendAt: time.Now()})
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			_, prog, err := store.Get(context.Background(), id)
+			require.NoError(t, err)
+			return prog.Sent == 3
+		}, 20*time.Second, 20*time.Millisecond)
+		b, prog, err := store.Get(context.Background(), id)
+		require.NoError(t, err)
+		require.Equal(t, bot.BroadcastSent, b.Status)
+		require.Equal(t, storage.BroadcastProgress{Sent: 3}, prog)
+
+		require.Equal(t, "Welcome day is on Monday.", p.sent.waitIntent(t, "waiting", bot.IntentBroadcast, 1).Text)
+		require.Equal(t, "De onthaaldag is maandag.", p.sent.waitIntent(t, "dutch", bot.IntentBroadcast, 1).Text)
+		french := p.sent.waitIntent(t, "french", bot.IntentBroadcast, 1)
+		require.Equal(t, "Welcome day is on Monday.", french.Text, "no French text: the English one")
+		require.Equal(t, "resume", french.Buttons[0].ID)
+		require.Equal(t, "Reprendre où j'en étais", french.Buttons[0].Label)
+		for _, s := range []string{"waiting", "dutch", "french", "stopped", "blocked"} {
+			want := map[string]int{"waiting": 1, "dutch": 1, "french": 1}[s]
+			require.Equal(t, want, p.sent.count(s, bot.IntentBroadcast), s)
+		}
+		// The Continue button works: she is back at her wait.
+		p.say(t, "waiting", "=resume")
+		got := p.sent.of("waiting")
+		require.Equal(t, "activation_wait", got[len(got)-1].Intent)
+	})
+}
+
+func TestCancelledBroadcastSendsNothing(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		p.say(t, "anna", "hello")
+		store := storage.NewBroadcasts(p.queue)
+		all, err := bot.ParseSegment("all", p.pack, brussels)
+		require.NoError(t, err)
+		id, err := store.Create(context.Background(), bot.Broadcast{Segment: all, CreatedBy: "console:admin",
+			Texts: map[string]string{"en": "Later"}, SendAt: time.Now().Add(2 * time.Second)})
+		require.NoError(t, err)
+		require.NoError(t, store.Cancel(context.Background(), id, "console:admin"))
+		require.ErrorIs(t, store.Cancel(context.Background(), id, "console:admin"), storage.ErrBroadcastOver)
+		time.Sleep(4 * time.Second) // past its time: the job ran and found it cancelled
+		b, prog, err := store.Get(context.Background(), id)
+		require.NoError(t, err)
+		require.Equal(t, bot.BroadcastCancelled, b.Status)
+		require.Equal(t, storage.BroadcastProgress{}, prog)
+		require.Zero(t, p.sent.count("anna", bot.IntentBroadcast))
+		var audits int
+		require.NoError(t, p.db.Get(&audits, `SELECT COUNT(*) FROM audit_log WHERE action IN ('broadcast.create', 'broadcast.cancel')`))
+		require.Equal(t, 2, audits)
+	})
+}

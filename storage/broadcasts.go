@@ -68,6 +68,8 @@ func (b *Broadcasts) Audience(ctx context.Context, seg bot.Segment) (bot.Audienc
 	return out, nil
 }
 
+const broadcastColumns = `id, segment, texts, button, status, send_at, created_by, created_at, updated_at`
+
 type broadcastRow struct {
 	ID        int64     `db:"id"`
 	Segment   string    `db:"segment"`
@@ -77,6 +79,7 @@ type broadcastRow struct {
 	SendAt    time.Time `db:"send_at"`
 	CreatedBy string    `db:"created_by"`
 	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 func (r broadcastRow) broadcast() (bot.Broadcast, error) {
@@ -122,7 +125,7 @@ func (b *Broadcasts) Create(ctx context.Context, bc bot.Broadcast) (int64, error
 // Get returns a broadcast and the progress of its copies.
 func (b *Broadcasts) Get(ctx context.Context, id int64) (bot.Broadcast, BroadcastProgress, error) {
 	var row broadcastRow
-	err := b.q.db.GetContext(ctx, &row, b.q.db.Rebind(`SELECT * FROM broadcasts WHERE id = ?`), id)
+	err := b.q.db.GetContext(ctx, &row, b.q.db.Rebind(`SELECT `+broadcastColumns+` FROM broadcasts WHERE id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.Broadcast{}, BroadcastProgress{}, fmt.Errorf("broadcast %d: %w", id, bot.ErrNotFound)
 	}
@@ -167,7 +170,7 @@ func (b *Broadcasts) progress(ctx context.Context, id int64) (BroadcastProgress,
 // List returns the broadcasts, newest first.
 func (b *Broadcasts) List(ctx context.Context) ([]bot.Broadcast, error) {
 	var rows []broadcastRow
-	if err := b.q.db.SelectContext(ctx, &rows, `SELECT * FROM broadcasts ORDER BY id DESC LIMIT 200`); err != nil {
+	if err := b.q.db.SelectContext(ctx, &rows, `SELECT `+broadcastColumns+` FROM broadcasts ORDER BY id DESC LIMIT 200`); err != nil {
 		return nil, fmt.Errorf("list broadcasts: %w", err)
 	}
 	out := make([]bot.Broadcast, 0, len(rows))
@@ -287,7 +290,7 @@ func (q *Queue) startBroadcast(ctx context.Context, id int64) (bool, error) {
 	var run bool
 	err := q.inTx(ctx, fmt.Sprintf("start broadcast %d", id), func(tx *sqlx.Tx) error {
 		var row broadcastRow
-		err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT * FROM broadcasts WHERE id = ?`+q.db.dialect.lock), id)
+		err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+broadcastColumns+` FROM broadcasts WHERE id = ?`+q.db.dialect.lock), id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // deleted: nothing to do
 		}
@@ -332,7 +335,7 @@ func (q *Queue) handOff(ctx context.Context, id int64, n int) (int, error) {
 			return err // cancelled meanwhile: done stays 0
 		}
 		var row broadcastRow
-		if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT * FROM broadcasts WHERE id = ?`), id); err != nil {
+		if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+broadcastColumns+` FROM broadcasts WHERE id = ?`), id); err != nil {
 			return fmt.Errorf("load broadcast %d: %w", id, err)
 		}
 		bc, err := row.broadcast()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,22 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Terminal reports whether Stdin is a person at a terminal, who can be
+	// asked to confirm; nil looks at Stdin itself.
+	Terminal func() bool
+}
+
+// interactive reports whether a confirmation can be asked for.
+func (e Env) interactive() bool {
+	if e.Terminal != nil {
+		return e.Terminal()
+	}
+	f, ok := e.Stdin.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // Main runs the command line and returns the process exit code. Errors are
@@ -59,7 +76,7 @@ func newRoot(env Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env), newStats(env))
+	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env), newStats(env), newBroadcast(env))
 	return root
 }
 
