@@ -62,6 +62,10 @@ func NewQueue(db *DB, log *slog.Logger) (*Queue, error) {
 	return q, nil
 }
 
+// SetClock makes the queue read the time from now (tests of the rate
+// limits); River's own scheduling keeps the wall clock.
+func (q *Queue) SetClock(now func() time.Time) { q.now = now }
+
 // EveryMinute sets work to run once a minute, by one instance at a time;
 // call it before Start.
 func (q *Queue) EveryMinute(work func(context.Context) error) { q.minutely = work }

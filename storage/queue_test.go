@@ -243,3 +243,59 @@ func TestFailingEventIsSetAside(t *testing.T) {
 		require.Equal(t, "boom 5", reason)
 	})
 }
+
+// fakeClock is a clock the test moves.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// On a fake clock, Telegram's limit (30 a second, a burst of 30) gives a
+// burst at once, then one slot every 1/30 s; a sender that takes each slot
+// when it opens sends 10,000 messages in exactly the time the rate allows.
+func TestReserveOnAFakeClock(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := newQueue(t, d)
+		start := time.Date(2026, 9, 21, 9, 0, 0, 0, time.UTC)
+		clock := &fakeClock{t: start}
+		q.SetClock(clock.Now)
+		ctx := context.Background()
+		rate := bot.Rate{Every: time.Second / 30, Burst: 30}
+		for i := range 30 {
+			at, ok, err := q.Reserve(ctx, "telegram", rate, 0)
+			require.NoError(t, err)
+			require.True(t, ok, "slot %d of the burst", i)
+			require.True(t, start.Equal(at), "slot %d at %s", i, at)
+		}
+		at, ok, err := q.Reserve(ctx, "telegram", rate, 0)
+		require.NoError(t, err)
+		require.False(t, ok, "the burst is spent: not within 0")
+		require.WithinDuration(t, start.Add(rate.Every), at, time.Microsecond, "microseconds are the limiter's unit")
+
+		const n = 10_000
+		last := start
+		for range n - 30 {
+			at, ok, err := q.Reserve(ctx, "telegram", rate, 2*rate.Every)
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.False(t, at.Before(last), "slots never go back")
+			last = at
+			clock.Set(at) // the sender sends when its slot opens
+		}
+		took := last.Sub(start)
+		want := time.Duration(n-30) * rate.Every
+		require.InDelta(t, want.Seconds(), took.Seconds(), 0.01, "10,000 sends at 30/s after a burst of 30")
+	})
+}

@@ -74,6 +74,7 @@ func NewCore(t testing.TB, db *storage.DB) Core {
 func (c Core) Start(t testing.TB, senders map[string]bot.Sender) {
 	t.Helper()
 	d := bot.NewDispatcher(c.Engine, c.Queue, senders, c.Log)
+	c.Queue.ComposeWith(c.Engine, bot.QuietHours{})
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, c.Queue.Start(ctx, d.Work))
 	t.Cleanup(func() {
