@@ -34,9 +34,11 @@ type Engine struct {
 	hd    Helpdesk
 	// reminders configures what the bot sends on its own.
 	reminders Reminders
-	clock     Clock
-	loc       *time.Location
-	log       *slog.Logger
+	// admins may broadcast from a private chat (identities).
+	admins []string
+	clock  Clock
+	loc    *time.Location
+	log    *slog.Logger
 }
 
 // Config holds what an Engine needs; zero Clock, Location and Logger get
@@ -50,9 +52,11 @@ type Config struct {
 	// Reminders configures nudges and quiet hours; the zero value sends
 	// the end of a wait at any hour and no nudges.
 	Reminders Reminders
-	Clock     Clock
-	Location  *time.Location
-	Logger    *slog.Logger
+	// Admins are the identities that may broadcast from a chat (ADMINS).
+	Admins   []string
+	Clock    Clock
+	Location *time.Location
+	Logger   *slog.Logger
 }
 
 // NewEngine builds an engine over a validated pack.
@@ -63,7 +67,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if issues := cfg.Pack.Check(); flows.HasErrors(issues) {
 		return nil, fmt.Errorf("new engine: content pack %s has errors (run `activation-bot content check`)", cfg.Pack.Source)
 	}
-	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk, reminders: cfg.Reminders,
+	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk, reminders: cfg.Reminders, admins: cfg.Admins,
 		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger}
 	if e.clock == nil {
 		e.clock = SystemClock{}

@@ -85,14 +85,14 @@ type proactiveBundle struct {
 // the stores stamping rows with the test's clock. The clock starts in
 // September 2026, so River finds every reminder due at once and the
 // engine's clock alone decides whether it fits yet.
-func setupProactive(t *testing.T, dbName string, rem bot.Reminders) *proactiveBundle {
+func setupProactive(t *testing.T, dbName string, rem bot.Reminders, admins ...string) *proactiveBundle {
 	t.Helper()
 	b := setup(t, dbName)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q, err := storage.NewQueue(b.db, quiet)
 	require.NoError(t, err)
 	convs := storage.NewConversations(b.db).WithQueue(q).SetClock(b.clock.Now)
-	b.engine, err = bot.NewEngine(bot.Config{Pack: b.pack, Store: convs, Queue: q, Reminders: rem,
+	b.engine, err = bot.NewEngine(bot.Config{Pack: b.pack, Store: convs, Queue: q, Reminders: rem, Admins: admins,
 		Clock: b.clock, Location: brussels, Logger: quiet})
 	require.NoError(t, err)
 	sent := &inbox{}
@@ -328,5 +328,49 @@ func TestCancelledBroadcastSendsNothing(t *testing.T) {
 		var audits int
 		require.NoError(t, p.db.Get(&audits, `SELECT COUNT(*) FROM audit_log WHERE action IN ('broadcast.create', 'broadcast.cancel')`))
 		require.Equal(t, 2, audits)
+	})
+}
+
+func TestAdminBroadcastsFromAChat(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{}, "test:boss")
+		p.toOdiseeWait(t, "anna")
+		p.say(t, "bram", "hallo")
+		last := func(chat string) bot.Outbound { got := p.sent.of(chat); return got[len(got)-1] }
+
+		p.say(t, "eve", "/broadcast")
+		require.Equal(t, bot.IntentAdminOnly, last("eve").Intent, "anyone else is refused")
+
+		p.say(t, "boss", "/broadcast")
+		require.Equal(t, bot.IntentDraftSegment, last("boss").Intent)
+		p.say(t, "boss", "progress=stuck")
+		require.Contains(t, last("boss").Text, `"stuck" is not one of`)
+		p.say(t, "boss", "=admin:segment:all")
+		require.Contains(t, last("boss").Text, "Send the message in English")
+		p.say(t, "boss", "Welcome day is on Monday.")
+		require.Contains(t, last("boss").Text, "Nederlands, or skip it")
+		p.say(t, "boss", "De onthaaldag is maandag.", "=admin:skip")
+		preview := last("boss")
+		require.Equal(t, bot.IntentDraftPreview, preview.Intent)
+		require.Contains(t, preview.Text, "Preview: 4 students (segment all).", "Anna, Bram, and Eve and the admin, who wrote too")
+		require.Contains(t, preview.Text, "test: en 3, nl 1, fr 0")
+		require.Contains(t, preview.Text, "[fr] Welcome day is on Monday.")
+		require.Equal(t, []string{"admin:send", "admin:discard"}, []string{preview.Buttons[0].ID, preview.Buttons[1].ID})
+		require.Zero(t, p.sent.count("anna", bot.IntentBroadcast), "nothing goes before the confirmation")
+
+		p.say(t, "boss", "=admin:send")
+		require.Contains(t, last("boss").Text, "Broadcast #1 is queued")
+		require.Equal(t, "Welcome day is on Monday.", p.sent.waitIntent(t, "anna", bot.IntentBroadcast, 1).Text)
+		require.Equal(t, "De onthaaldag is maandag.", p.sent.waitIntent(t, "bram", bot.IntentBroadcast, 1).Text)
+		var actor string
+		require.NoError(t, p.db.Get(&actor, `SELECT actor FROM audit_log WHERE action = 'broadcast.create'`))
+		require.Equal(t, "test:boss", actor)
+
+		// A second draft, discarded: nothing is queued.
+		p.say(t, "boss", "/broadcast", "=admin:segment:progress=waiting", "Hi", "=admin:discard")
+		require.Equal(t, bot.IntentDraftDiscarded, last("boss").Intent)
+		var n int
+		require.NoError(t, p.db.Get(&n, `SELECT COUNT(*) FROM broadcasts`))
+		require.Equal(t, 1, n)
 	})
 }

@@ -45,6 +45,8 @@ func (e *Engine) engineButton(id string) bool {
 	switch {
 	case id == ButtonReport, id == ButtonReportCancel:
 		return true
+	case strings.HasPrefix(id, adminPrefix):
+		return len(id) <= 200
 	case strings.HasPrefix(id, problemPrefix):
 		_, ok := e.pack.Problem(strings.TrimPrefix(id, problemPrefix))
 		return ok

@@ -56,6 +56,10 @@ type Conversation struct {
 	NodeSince time.Time
 	Active    time.Time
 	Nudges    int
+	// Draft is the broadcast an admin is composing; Broadcasts counts and
+	// queues it inside the step's transaction.
+	Draft      *Draft
+	Broadcasts BroadcastDesk
 }
 
 // Account returns the progress of account id.

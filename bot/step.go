@@ -80,9 +80,12 @@ func (s *step) run() {
 		s.say(IntentSecretWarning, "secret_warning", nil, s.resumeButtons())
 	case s.in.Media != "":
 		s.media()
+	case strings.HasPrefix(s.in.ButtonID, adminPrefix):
+		s.pressAdminButton(s.in.ButtonID)
 	case s.in.ButtonID != "":
-		// A press leaves a report or a reply unsent; the press may start one.
-		s.c.Report, s.c.ReplyTo = "", 0
+		// A press leaves a report, a reply or a draft unsent; the press may
+		// start one.
+		s.c.Report, s.c.ReplyTo, s.c.Draft = "", 0, nil
 		s.press(s.in.ButtonID)
 	default:
 		s.text(strings.TrimSpace(s.in.Text))
@@ -122,7 +125,7 @@ func (s *step) text(t string) {
 		s.say(IntentNoText, "no_text", nil, s.mainButtons())
 		return
 	}
-	if s.awaited(t) || s.command(t) || s.typedProblem(t) || s.typedLabel(t) || s.arrivalText(t) {
+	if s.drafting(t) || s.adminCommand(t) || s.awaited(t) || s.command(t) || s.typedProblem(t) || s.typedLabel(t) || s.arrivalText(t) {
 		return
 	}
 	if m, ok := s.e.match.Match(t); ok {

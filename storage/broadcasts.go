@@ -45,9 +45,8 @@ func (broadcastArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: proactiveQueue, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
 }
 
-// Audience counts the students a broadcast to seg would reach now, per
-// platform and language.
-func (b *Broadcasts) Audience(ctx context.Context, seg bot.Segment) (bot.Audience, error) {
+// audience counts the students of seg per platform and language.
+func audience(ctx context.Context, db queryer, seg bot.Segment) (bot.Audience, error) {
 	sel, args := audienceQuery(seg)
 	var rows []struct {
 		Platform string `db:"platform"`
@@ -55,7 +54,7 @@ func (b *Broadcasts) Audience(ctx context.Context, seg bot.Segment) (bot.Audienc
 		N        int    `db:"n"`
 	}
 	query := `SELECT platform, lang, COUNT(*) AS n FROM (` + sel + `) a GROUP BY platform, lang`
-	if err := b.q.db.SelectContext(ctx, &rows, b.q.db.Rebind(query), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, db, &rows, db.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("count the audience of segment %s: %w", seg, err)
 	}
 	out := bot.Audience{}
@@ -66,6 +65,12 @@ func (b *Broadcasts) Audience(ctx context.Context, seg bot.Segment) (bot.Audienc
 		out[r.Platform][r.Lang] = r.N
 	}
 	return out, nil
+}
+
+// queryer is a database or a transaction.
+type queryer interface {
+	sqlx.QueryerContext
+	Rebind(string) string
 }
 
 const broadcastColumns = `id, segment, texts, button, status, send_at, created_by, created_at, updated_at`
@@ -96,6 +101,23 @@ func (r broadcastRow) broadcast() (bot.Broadcast, error) {
 // Create stores a broadcast and schedules its job at SendAt, with an
 // audit row, in one transaction.
 func (b *Broadcasts) Create(ctx context.Context, bc bot.Broadcast) (int64, error) {
+	var id int64
+	err := b.q.inTx(ctx, "create broadcast", func(tx *sqlx.Tx) error {
+		var err error
+		id, err = createBroadcast(ctx, tx, b.q, bc, b.q.now())
+		return err
+	})
+	return id, err
+}
+
+// Audience counts the students a broadcast to seg would reach now, per
+// platform and language.
+func (b *Broadcasts) Audience(ctx context.Context, seg bot.Segment) (bot.Audience, error) {
+	return audience(ctx, b.q.db, seg)
+}
+
+// createBroadcast writes a broadcast, its job and its audit row in tx.
+func createBroadcast(ctx context.Context, tx *sqlx.Tx, q *Queue, bc bot.Broadcast, now time.Time) (int64, error) {
 	seg, err := json.Marshal(bc.Segment)
 	if err != nil {
 		return 0, fmt.Errorf("encode segment: %w", err)
@@ -104,22 +126,37 @@ func (b *Broadcasts) Create(ctx context.Context, bc bot.Broadcast) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("encode texts: %w", err)
 	}
+	now = now.UTC()
 	var id int64
-	err = b.q.inTx(ctx, "create broadcast", func(tx *sqlx.Tx) error {
-		now := b.q.now().UTC()
-		query := `INSERT INTO broadcasts (segment, texts, button, status, send_at, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, 'scheduled', ?, ?, ?, ?) RETURNING id`
-		if err := tx.GetContext(ctx, &id, tx.Rebind(query), string(seg), string(texts), bc.Button, bc.SendAt.UTC(), bc.CreatedBy, now, now); err != nil {
-			return fmt.Errorf("store broadcast: %w", err)
-		}
-		if _, err := b.q.river.InsertTx(ctx, tx.Tx, broadcastArgs{ID: id}, &river.InsertOpts{ScheduledAt: bc.SendAt}); err != nil {
-			return fmt.Errorf("schedule broadcast %d: %w", id, err)
-		}
-		entry := AuditEntry{Actor: bc.CreatedBy, Action: "broadcast.create", Subject: fmt.Sprintf("broadcast #%d", id),
-			Detail: fmt.Sprintf("segment %s, send at %s", bc.Segment, bc.SendAt.UTC().Format(time.RFC3339))}
-		return audit(ctx, tx, entry, now)
-	})
-	return id, err
+	query := `INSERT INTO broadcasts (segment, texts, button, status, send_at, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, 'scheduled', ?, ?, ?, ?) RETURNING id`
+	if err := tx.GetContext(ctx, &id, tx.Rebind(query), string(seg), string(texts), bc.Button, bc.SendAt.UTC(), bc.CreatedBy, now, now); err != nil {
+		return 0, fmt.Errorf("store broadcast: %w", err)
+	}
+	if _, err := q.river.InsertTx(ctx, tx.Tx, broadcastArgs{ID: id}, &river.InsertOpts{ScheduledAt: bc.SendAt}); err != nil {
+		return 0, fmt.Errorf("schedule broadcast %d: %w", id, err)
+	}
+	entry := AuditEntry{Actor: bc.CreatedBy, Action: "broadcast.create", Subject: fmt.Sprintf("broadcast #%d", id),
+		Detail: fmt.Sprintf("segment %s, send at %s", bc.Segment, bc.SendAt.UTC().Format(time.RFC3339))}
+	return id, audit(ctx, tx, entry, now)
+}
+
+// broadcastDesk implements bot.BroadcastDesk inside a conversation's
+// transaction: an admin's broadcast is queued exactly when the step that
+// confirms it commits.
+type broadcastDesk struct {
+	ctx context.Context
+	tx  *sqlx.Tx
+	q   *Queue
+	now time.Time
+}
+
+func (d *broadcastDesk) Audience(seg bot.Segment) (bot.Audience, error) {
+	return audience(d.ctx, d.tx, seg)
+}
+
+func (d *broadcastDesk) Create(b bot.Broadcast) (int64, error) {
+	return createBroadcast(d.ctx, d.tx, d.q, b, d.now)
 }
 
 // Get returns a broadcast and the progress of its copies.

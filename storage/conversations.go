@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -83,9 +84,12 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 	}
 	conv.New = created
 	conv.Desk = &desk{ctx: ctx, tx: tx, db: s.db, conv: conv, in: in, now: now}
+	if s.queue != nil {
+		conv.Broadcasts = &broadcastDesk{ctx: ctx, tx: tx, q: s.queue, now: now}
+	}
 	before := snapshot{accounts: maps.Clone(conv.Accounts), node: conv.Node}
 	turn, err := step(conv)
-	conv.Desk = nil
+	conv.Desk, conv.Broadcasts = nil, nil
 	if err != nil {
 		return fmt.Errorf("step conversation of student %d: %w", studentID, err)
 	}
@@ -200,13 +204,19 @@ type progressRow struct {
 // to them) are stepped one at a time.
 func lockConversation(ctx context.Context, tx *sqlx.Tx, db *DB, studentID int64) (*bot.Conversation, error) {
 	c := &bot.Conversation{StudentID: studentID, Accounts: map[string]bot.Progress{}}
-	var offered string
+	var offered, draft string
 	var stopped, nodeSince sql.NullTime
-	q := `SELECT node, shown, lang, offered, report, reply_ticket, opted_out_at, node_since, nudges, updated_at
+	q := `SELECT node, shown, lang, offered, report, reply_ticket, opted_out_at, node_since, nudges, updated_at, admin_draft
 		FROM conversations WHERE student_id = ?` + db.dialect.lock
 	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &offered, &c.Report, &c.ReplyTo,
-		&stopped, &nodeSince, &c.Nudges, &c.Active)
+		&stopped, &nodeSince, &c.Nudges, &c.Active, &draft)
 	c.Stopped, c.NodeSince = stopped.Time, nodeSince.Time
+	if draft != "" {
+		// A draft that no longer reads is dropped: the admin starts again.
+		if json.Unmarshal([]byte(draft), &c.Draft) != nil {
+			c.Draft = nil
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errGone
 	}
@@ -240,9 +250,17 @@ func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversati
 	if !c.Stopped.IsZero() {
 		stopped = sql.NullTime{Time: c.Stopped.UTC(), Valid: true}
 	}
-	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, report = ?, reply_ticket = ?, opted_out_at = ?, updated_at = ?
-		WHERE student_id = ?`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), c.Report, c.ReplyTo, stopped, now, c.StudentID); err != nil {
+	var draft []byte
+	if c.Draft != nil {
+		var err error
+		if draft, err = json.Marshal(c.Draft); err != nil {
+			return fmt.Errorf("encode the broadcast draft of student %d: %w", c.StudentID, err)
+		}
+	}
+	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, report = ?, reply_ticket = ?, opted_out_at = ?,
+		admin_draft = ?, updated_at = ? WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), c.Report, c.ReplyTo, stopped,
+		string(draft), now, c.StudentID); err != nil {
 		return fmt.Errorf("save conversation of student %d: %w", c.StudentID, err)
 	}
 	if c.Node != before.node {

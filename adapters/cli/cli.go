@@ -137,6 +137,7 @@ func (a *app) engine(clock bot.Clock, queue *storage.Queue, rosters map[string]b
 		Store:     storage.NewConversations(a.db).WithQueue(queue),
 		Helpdesk:  a.helpdesk(queue, rosters),
 		Reminders: a.cfg.Proactive.Reminders(),
+		Admins:    a.cfg.Proactive.Admins,
 		Clock:     clock,
 		Location:  a.cfg.Location,
 		Logger:    a.log,

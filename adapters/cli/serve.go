@@ -194,7 +194,8 @@ func (a *app) slack(ctx context.Context, pack *flows.Pack) (*slack.Adapter, erro
 	if c.BotToken == "" {
 		return nil, nil
 	}
-	var commands []string
+	// "/activation broadcast" is the admins' guided broadcast.
+	commands := []string{"broadcast"}
 	for name := range pack.Commands {
 		commands = append(commands, name)
 	}

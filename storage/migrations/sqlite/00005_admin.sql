@@ -5,6 +5,8 @@
 ALTER TABLE conversations ADD COLUMN opted_out_at DATETIME;
 ALTER TABLE conversations ADD COLUMN node_since DATETIME;
 ALTER TABLE conversations ADD COLUMN nudges INTEGER NOT NULL DEFAULT 0;
+-- The broadcast an admin is composing in a private chat (JSON), if any.
+ALTER TABLE conversations ADD COLUMN admin_draft TEXT NOT NULL DEFAULT '';
 
 -- What happened, for the funnel: every step a student reached and every
 -- change of an account's status, so each figure is a query, not a counter.
@@ -72,6 +74,7 @@ DROP TABLE audit_log;
 DROP TABLE proactive_sends;
 DROP TABLE broadcasts;
 DROP TABLE progress_events;
+ALTER TABLE conversations DROP COLUMN admin_draft;
 ALTER TABLE conversations DROP COLUMN nudges;
 ALTER TABLE conversations DROP COLUMN node_since;
 ALTER TABLE conversations DROP COLUMN opted_out_at;
