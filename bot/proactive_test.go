@@ -19,13 +19,17 @@ import (
 
 // inbox records what each chat received, with the buttons.
 type inbox struct {
-	mu   sync.Mutex
-	msgs map[string][]bot.Outbound
+	mu      sync.Mutex
+	msgs    map[string][]bot.Outbound
+	blocked map[string]bool // chats that answer 403
 }
 
 func (s *inbox) Send(_ context.Context, d bot.Delivery) (bot.Sent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.blocked[d.Chat.ID] {
+		return bot.Sent{}, fmt.Errorf("%w: 403 Forbidden: bot was blocked by the user", bot.ErrUnreachable)
+	}
 	if d.Message != nil {
 		if s.msgs == nil {
 			s.msgs = map[string][]bot.Outbound{}
@@ -372,5 +376,40 @@ func TestAdminBroadcastsFromAChat(t *testing.T) {
 		var n int
 		require.NoError(t, p.db.Get(&n, `SELECT COUNT(*) FROM broadcasts`))
 		require.Equal(t, 1, n)
+	})
+}
+
+// A student who blocked the bot without it knowing gets a 403 on the
+// broadcast: the copy is counted failed, the chat unreachable, and the
+// next broadcast passes them by.
+func TestBroadcastTo403MarksTheStudentUnreachable(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		p.say(t, "anna", "hello")
+		p.say(t, "gone", "hello")
+		p.sent.mu.Lock()
+		p.sent.blocked = map[string]bool{"gone": true}
+		p.sent.mu.Unlock()
+		store := storage.NewBroadcasts(p.queue)
+		all, err := bot.ParseSegment("all", p.pack, brussels)
+		require.NoError(t, err)
+		send := func() storage.BroadcastProgress {
+			id, err := store.Create(context.Background(), bot.Broadcast{Segment: all, CreatedBy: "console:admin",
+				Texts: map[string]string{"en": "News"}, SendAt: time.Now()})
+			require.NoError(t, err)
+			var prog storage.BroadcastProgress
+			require.Eventually(t, func() bool {
+				_, prog, err = store.Get(context.Background(), id)
+				require.NoError(t, err)
+				return prog.Pending+prog.Queued == 0 && prog.Sent > 0
+			}, 20*time.Second, 20*time.Millisecond)
+			return prog
+		}
+		require.Equal(t, storage.BroadcastProgress{Sent: 1, Failed: 1}, send())
+		reachable, err := p.queue.Reachable(context.Background(), bot.Chat{Platform: "test", ID: "gone"})
+		require.NoError(t, err)
+		require.False(t, reachable)
+		require.Equal(t, storage.BroadcastProgress{Sent: 1}, send(), "an unreachable student is not in the next one")
+		require.Equal(t, 2, p.sent.count("anna", bot.IntentBroadcast))
 	})
 }

@@ -571,3 +571,18 @@ func TestHelpdeskRoundTrip(t *testing.T) {
 		require.Len(t, h.fake.Posted(helpdesk), 1+len(h.fake.Replies(helpdesk, ts)), "everything else in the thread")
 	})
 }
+
+// A reminder or broadcast to a student who first wrote with a slash
+// command in a channel goes to their DM, not to the expired response_url
+// or the channel.
+func TestProactiveMessagesGoToTheDM(t *testing.T) {
+	h, _ := newDesk(t, false)
+	chat := bot.Chat{Platform: slack.Platform, ID: "C0GENERAL@U0STU#https://hooks.slack.com/commands/T0/1/x"}
+	_, err := h.adapter.Sender().Send(context.Background(), bot.Delivery{Chat: chat, Proactive: true,
+		Message: &bot.Outbound{Text: "⏰ The wait is over", Buttons: []bot.Button{{ID: "wait_check", Label: "Continue"}}}})
+	require.NoError(t, err)
+	require.Len(t, h.fake.Posted("DU0STU"), 1)
+	require.Equal(t, "⏰ The wait is over", h.fake.Posted("DU0STU")[0].Fields["text"])
+	require.Empty(t, h.fake.Posted("C0GENERAL"))
+	require.Empty(t, h.fake.Calls("chat.postEphemeral"))
+}

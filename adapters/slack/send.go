@@ -55,6 +55,10 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 	to := parseAddress(d.Chat.ID)
 	opts := s.messageOptions(*d.Message)
 	switch {
+	case d.Proactive && to.User != "":
+		// The bot writes first only in the DM: a slash command's channel
+		// and response_url were for answering it.
+		return s.toDM(ctx, to.User, opts)
 	case to.ResponseURL != "":
 		return bot.Sent{}, s.respond(ctx, to, opts)
 	case to.Channel == "" || (to.User != "" && !strings.HasPrefix(to.Channel, "C") && !strings.HasPrefix(to.Channel, "G")):
