@@ -197,8 +197,8 @@ func (e *Engine) BroadcastCopy(c *Conversation, to Recipient, b Broadcast) Proac
 	if c.Lang == "" {
 		c.Lang = e.pack.DefaultLanguage
 	}
+	// Its only button, the way back, is always pressable: nothing to offer.
 	msg := e.BroadcastMessage(b, c.Lang)
-	c.Offered = append(c.Offered, offered([]Outbound{msg})...)
 	return Proactive{Message: &msg}
 }
 

@@ -363,7 +363,7 @@ func TestAdminBroadcastsFromAChat(t *testing.T) {
 		require.Zero(t, p.sent.count("anna", bot.IntentBroadcast), "nothing goes before the confirmation")
 
 		p.say(t, "boss", "=admin:send")
-		require.Contains(t, last("boss").Text, "Broadcast #1 is queued")
+		require.Contains(t, p.sent.waitIntent(t, "boss", bot.IntentDraftQueued, 1).Text, "Broadcast #1 is queued")
 		require.Equal(t, "Welcome day is on Monday.", p.sent.waitIntent(t, "anna", bot.IntentBroadcast, 1).Text)
 		require.Equal(t, "De onthaaldag is maandag.", p.sent.waitIntent(t, "bram", bot.IntentBroadcast, 1).Text)
 		var actor string

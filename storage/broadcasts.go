@@ -133,7 +133,13 @@ func createBroadcast(ctx context.Context, tx *sqlx.Tx, q *Queue, bc bot.Broadcas
 	if err := tx.GetContext(ctx, &id, tx.Rebind(query), string(seg), string(texts), bc.Button, bc.SendAt.UTC(), bc.CreatedBy, now, now); err != nil {
 		return 0, fmt.Errorf("store broadcast: %w", err)
 	}
-	if _, err := q.river.InsertTx(ctx, tx.Tx, broadcastArgs{ID: id}, &river.InsertOpts{ScheduledAt: bc.SendAt}); err != nil {
+	var opts *river.InsertOpts
+	if bc.SendAt.After(now) {
+		// Only a later time is a schedule: River leaves scheduled jobs for
+		// its scheduler's next round, seconds away.
+		opts = &river.InsertOpts{ScheduledAt: bc.SendAt}
+	}
+	if _, err := q.river.InsertTx(ctx, tx.Tx, broadcastArgs{ID: id}, opts); err != nil {
 		return 0, fmt.Errorf("schedule broadcast %d: %w", id, err)
 	}
 	entry := AuditEntry{Actor: bc.CreatedBy, Action: "broadcast.create", Subject: fmt.Sprintf("broadcast #%d", id),
@@ -362,58 +368,117 @@ func (q *Queue) startBroadcast(ctx context.Context, id int64) (bool, error) {
 	return run, err
 }
 
-// handOff writes up to n pending copies to the outbox; it returns how many
-// recipients it settled (sent on or skipped).
+// handOff writes up to n pending copies to the outbox in one transaction;
+// it returns how many recipients it settled (handed on or skipped). A
+// batch costs two statements per recipient and three in all, so a large
+// broadcast reaches the outbox faster than the platforms take it.
 func (q *Queue) handOff(ctx context.Context, id int64, n int) (int, error) {
 	var done int
 	err := q.inTx(ctx, fmt.Sprintf("hand off broadcast %d", id), func(tx *sqlx.Tx) error {
-		status, err := lockBroadcast(ctx, tx, q.db, id)
-		if err != nil || status != bot.BroadcastSending {
+		bc, ok, err := q.sendingBroadcast(ctx, tx, id)
+		if err != nil || !ok {
 			return err // cancelled meanwhile: done stays 0
 		}
-		var row broadcastRow
-		if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+broadcastColumns+` FROM broadcasts WHERE id = ?`), id); err != nil {
-			return fmt.Errorf("load broadcast %d: %w", id, err)
-		}
-		bc, err := row.broadcast()
+		batch, err := q.nextCopies(ctx, tx, id, n)
 		if err != nil {
 			return err
 		}
-		var pending []struct {
-			ID      int64 `db:"id"`
-			Student int64 `db:"student_id"`
-		}
-		query := `SELECT id, student_id FROM proactive_sends WHERE broadcast_id = ? AND status = 'pending' ORDER BY id LIMIT ?`
-		if err := tx.SelectContext(ctx, &pending, tx.Rebind(query), id, n); err != nil {
-			return fmt.Errorf("next recipients of broadcast %d: %w", id, err)
-		}
-		for _, p := range pending {
-			if err := q.copyTo(ctx, tx, bc, p.ID, p.Student); err != nil {
+		var lines []transcriptLine
+		var chats []bot.Chat
+		for _, r := range batch {
+			c := &bot.Conversation{StudentID: r.Student, Lang: r.Lang, Stopped: r.Stopped.Time}
+			p := q.composer.BroadcastCopy(c, r.recipient(), bc)
+			if p.Message == nil {
+				if err := skipSend(ctx, tx, r.ID, p.Skip, q.now()); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := q.queueCopy(ctx, tx, r, p.Message); err != nil {
 				return err
 			}
+			lines = append(lines, transcriptLine{student: r.Student, body: p.Message.Text, intent: p.Message.Intent})
+			chats = append(chats, r.recipient().Chat)
 		}
-		done = len(pending)
-		return nil
+		if err := appendLines(ctx, tx, lines, q.now()); err != nil {
+			return err
+		}
+		done = len(batch)
+		return q.enqueueMany(ctx, tx, chats)
 	})
 	return done, err
 }
 
-// copyTo hands one recipient's copy to the outbox, or skips them when
-// they opted out or became unreachable since the broadcast started.
-func (q *Queue) copyTo(ctx context.Context, tx *sqlx.Tx, bc bot.Broadcast, sendID, student int64) error {
-	c, to, err := q.recipient(ctx, tx, student)
-	if errors.Is(err, errGone) {
-		return skipSend(ctx, tx, sendID, "erased", q.now())
+// sendingBroadcast locks the broadcast's row and loads it while it is
+// being sent: the batches and a cancel take turns on that row.
+func (q *Queue) sendingBroadcast(ctx context.Context, tx *sqlx.Tx, id int64) (bot.Broadcast, bool, error) {
+	var row broadcastRow
+	err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+broadcastColumns+` FROM broadcasts WHERE id = ?`+q.db.dialect.lock), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Broadcast{}, false, nil
 	}
+	if err != nil {
+		return bot.Broadcast{}, false, fmt.Errorf("lock broadcast %d: %w", id, err)
+	}
+	if row.Status != bot.BroadcastSending {
+		return bot.Broadcast{}, false, nil
+	}
+	bc, err := row.broadcast()
+	return bc, err == nil, err
+}
+
+// copyRow is a pending copy with what deciding on it needs.
+type copyRow struct {
+	ID          int64        `db:"id"`
+	Student     int64        `db:"student_id"`
+	Lang        string       `db:"lang"`
+	Stopped     sql.NullTime `db:"opted_out_at"`
+	Platform    string       `db:"platform"`
+	ChatID      string       `db:"chat_id"`
+	Unreachable sql.NullTime `db:"unreachable_at"`
+}
+
+func (r copyRow) recipient() bot.Recipient {
+	return bot.Recipient{Chat: bot.Chat{Platform: r.Platform, ID: r.ChatID},
+		Reachable: !r.Unreachable.Valid && bot.ReachesProactively(r.Platform)}
+}
+
+// nextCopies reads (and on Postgres locks, with the students'
+// conversations) the next pending copies of a broadcast, each with where
+// it goes now: a student may have opted out or blocked the bot since.
+func (q *Queue) nextCopies(ctx context.Context, tx *sqlx.Tx, id int64, n int) ([]copyRow, error) {
+	lock := ""
+	if q.db.dialect.name == postgresName {
+		lock = " FOR UPDATE OF ps, c"
+	}
+	query := `SELECT ps.id, ps.student_id, c.lang, c.opted_out_at, i.platform, i.chat_id, ch.unreachable_at
+		FROM proactive_sends ps
+		JOIN conversations c ON c.student_id = ps.student_id
+		JOIN identities i ON i.student_id = ps.student_id
+		LEFT JOIN chats ch ON ch.platform = i.platform AND ch.chat_id = i.chat_id
+		WHERE ps.broadcast_id = ? AND ps.status = 'pending'
+		AND i.platform || ':' || i.platform_user_id = (SELECT i2.platform || ':' || i2.platform_user_id FROM identities i2
+			WHERE i2.student_id = ps.student_id ORDER BY i2.created_at DESC, i2.platform, i2.platform_user_id LIMIT 1)
+		ORDER BY ps.id LIMIT ?` + lock
+	var rows []copyRow
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(query), id, n); err != nil {
+		return nil, fmt.Errorf("next recipients of broadcast %d: %w", id, err)
+	}
+	return rows, nil
+}
+
+// queueCopy writes one copy to its chat's outbox and marks it queued.
+func (q *Queue) queueCopy(ctx context.Context, tx *sqlx.Tx, r copyRow, msg *bot.Outbound) error {
+	now := q.now().UTC()
+	outboxID, err := insertDelivery(ctx, tx, r.recipient().Chat, r.Student, bot.Delivery{Message: msg, Proactive: true}, now)
 	if err != nil {
 		return err
 	}
-	p := q.composer.BroadcastCopy(c, to, bc)
-	if p.Message == nil {
-		return skipSend(ctx, tx, sendID, p.Skip, q.now())
+	query := `UPDATE proactive_sends SET status = 'queued', outbox_id = ?, platform = ?, chat_id = ?, lang = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(query), outboxID, r.Platform, r.ChatID, msg.Lang, now, r.ID); err != nil {
+		return fmt.Errorf("record broadcast copy %d queued: %w", r.ID, err)
 	}
-	_, err = q.sendProactive(ctx, tx, c, to, "broadcast", sendID, p.Message)
-	return err
+	return nil
 }
 
 func skipSend(ctx context.Context, tx *sqlx.Tx, id int64, reason string, now time.Time) error {

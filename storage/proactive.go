@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,6 +196,61 @@ func completeJobTx[T river.JobArgs](ctx context.Context, db *DB, tx *sqlx.Tx, jo
 	}
 	if err != nil {
 		return fmt.Errorf("complete job %d (%s): %w", job.ID, job.Kind, err)
+	}
+	return nil
+}
+
+// transcriptLine is one message of the bot's for a student's transcript.
+type transcriptLine struct {
+	student      int64
+	body, intent string
+}
+
+// appendLines writes the bot's messages to several transcripts in one
+// statement.
+func appendLines(ctx context.Context, tx *sqlx.Tx, lines []transcriptLine, now time.Time) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	rows := make([]string, len(lines))
+	args := make([]any, 0, 4*len(lines))
+	for i, l := range lines {
+		rows[i] = "(?, 'out', ?, ?, ?)"
+		args = append(args, l.student, l.body, l.intent, now.UTC())
+	}
+	q := `INSERT INTO transcript (student_id, direction, body, intent, created_at) VALUES ` + strings.Join(rows, ", ")
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("append %d messages to transcripts: %w", len(lines), err)
+	}
+	return nil
+}
+
+// enqueueMany is enqueue for many chats in three statements: their rows
+// are locked (in one order, so two batches cannot deadlock) and each gets
+// a job unless it has a live one.
+func (q *Queue) enqueueMany(ctx context.Context, tx *sqlx.Tx, chats []bot.Chat) error {
+	chats = slices.Clone(chats)
+	slices.SortFunc(chats, func(a, b bot.Chat) int { return strings.Compare(a.String(), b.String()) })
+	chats = slices.Compact(chats)
+	if len(chats) == 0 {
+		return nil
+	}
+	rows := make([]string, len(chats))
+	args := make([]any, 0, 3*len(chats))
+	params := make([]river.InsertManyParams, len(chats))
+	now := q.now().UTC()
+	for i, c := range chats {
+		rows[i] = "(?, ?, ?)"
+		args = append(args, c.Platform, c.ID, now)
+		params[i] = river.InsertManyParams{Args: ChatArgs{Platform: c.Platform, ChatID: c.ID}}
+	}
+	query := `INSERT INTO chats (platform, chat_id, updated_at) VALUES ` + strings.Join(rows, ", ") + `
+		ON CONFLICT (platform, chat_id) DO UPDATE SET updated_at = excluded.updated_at`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(query), args...); err != nil {
+		return fmt.Errorf("lock %d chats: %w", len(chats), err)
+	}
+	if _, err := q.river.InsertManyTx(ctx, tx.Tx, params); err != nil {
+		return fmt.Errorf("enqueue %d chats: %w", len(chats), err)
 	}
 	return nil
 }

@@ -28,7 +28,12 @@ func BenchmarkBroadcast(b *testing.B) {
 		rate, err = strconv.ParseFloat(v, 64)
 		require.NoError(b, err)
 	}
-	const students = 10_000
+	students := 10_000
+	if v := os.Getenv("BENCH_STUDENTS"); v != "" {
+		var err error
+		students, err = strconv.Atoi(v)
+		require.NoError(b, err)
+	}
 	for _, name := range storagetest.Names(b) {
 		b.Run(name, func(b *testing.B) {
 			for range b.N {
@@ -45,10 +50,10 @@ func BenchmarkBroadcast(b *testing.B) {
 				_, err = store.Create(context.Background(), bot.Broadcast{Segment: all, CreatedBy: "bench",
 					Texts: map[string]string{"en": "Welcome day is on Monday."}, SendAt: start})
 				require.NoError(b, err)
-				waitSentCount(b, h.db.DB, students, time.Duration(float64(students)/rate*2+60)*time.Second)
+				waitSentCount(b, h.db.DB, students, time.Duration(float64(students)/rate*3+60)*time.Second)
 				took := time.Since(start)
 				b.StopTimer()
-				b.ReportMetric(students/took.Seconds(), "msgs/s")
+				b.ReportMetric(float64(students)/took.Seconds(), "msgs/s")
 				b.ReportMetric(rate, "configured/s")
 				b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
 			}
@@ -103,6 +108,15 @@ func waitSentCount(b *testing.B, db *storage.DB, n int, within time.Duration) {
 		require.NoError(b, db.Get(&sent, `SELECT COUNT(*) FROM proactive_sends WHERE status = 'sent'`))
 		if sent >= n {
 			return
+		}
+		if os.Getenv("BENCH_TRACE") != "" {
+			var rows []struct {
+				Status string `db:"status"`
+				N      int    `db:"n"`
+			}
+			require.NoError(b, db.Select(&rows, `SELECT status, COUNT(*) AS n FROM proactive_sends GROUP BY status`))
+			b.Logf("%s %+v", time.Now().Format("15:04:05.0"), rows)
+			time.Sleep(time.Second)
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("%d of %d sent", sent, n)
