@@ -59,7 +59,8 @@ func newRoot(env Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env))
+	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env),
+		newAudit(env), newStudents(env))
 	return root
 }
 
