@@ -26,6 +26,8 @@ type Queue struct {
 	work  func(context.Context, bot.Chat) error
 	// minutely is run once a minute by one instance (Engine.Reannounce).
 	minutely func(context.Context) error
+	// retention is how long transcripts are kept (retention.go); 0: for ever.
+	retention time.Duration
 }
 
 var _ bot.Queue = (*Queue)(nil)
@@ -48,6 +50,7 @@ func NewQueue(db *DB, log *slog.Logger) (*Queue, error) {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return minuteArgs{}, nil }, nil),
 	}
+	periodic = append(periodic, addRetention(workers, q))
 	client, err := river.NewClient(db.riverDriver(), jobsConfig(log, workers, periodic))
 	if err != nil {
 		return nil, fmt.Errorf("create job queue client: %w", err)

@@ -68,6 +68,9 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"HELPDESK_TELEGRAM_CHAT_ID": "-100123"}, "HELPDESK_TELEGRAM_CHAT_ID: needs TELEGRAM_BOT_TOKEN"},
 		{map[string]string{"HELPDESK_USERS": "telegram:42,anna"}, "HELPDESK_USERS:"},
 		{map[string]string{"TICKET_REANNOUNCE_AFTER": "soon"}, "TICKET_REANNOUNCE_AFTER:"},
+		{map[string]string{"TRANSCRIPT_RETENTION": "forever"}, "TRANSCRIPT_RETENTION:"},
+		{map[string]string{"TRANSCRIPT_RETENTION": "10m"}, "TRANSCRIPT_RETENTION:"},
+		{map[string]string{"TRANSCRIPT_RETENTION": "-3d"}, "TRANSCRIPT_RETENTION:"},
 		{map[string]string{"HELPDESK_SMTP_URL": "smtp://bot:s3cret@mail.example.org"}, "HELPDESK_EMAIL_"},
 		{map[string]string{"HELPDESK_SMTP_URL": "ftp://bot:s3cret@mail.example.org", "HELPDESK_EMAIL_FROM": "bot@example.org", "HELPDESK_EMAIL_TO": "desk@example.org"}, "HELPDESK_SMTP_URL:"},
 	} {

@@ -33,6 +33,8 @@ type Config struct {
 	Telegram       TelegramConfig
 	Slack          SlackConfig
 	Helpdesk       HelpdeskConfig
+	// TranscriptRetention is TRANSCRIPT_RETENTION; 0 keeps transcripts.
+	TranscriptRetention time.Duration
 }
 
 // SlackConfig is the SLACK_* variables; the bot runs in Slack when
@@ -102,6 +104,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.Slack, err = loadSlack(getenv); err != nil {
+		return c, err
+	}
+	if c.TranscriptRetention, err = loadRetention(getenv); err != nil {
 		return c, err
 	}
 	c.Helpdesk, err = loadHelpdesk(getenv, c)

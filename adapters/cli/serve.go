@@ -61,6 +61,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
+	queue.KeepTranscripts(a.cfg.TranscriptRetention)
 	// The content pack is checked before any adapter, so a broken one
 	// stops the deploy here rather than at the first student.
 	pack, err := a.pack()
