@@ -35,6 +35,7 @@ type Engine struct {
 	clock Clock
 	loc   *time.Location
 	log   *slog.Logger
+	obs   Observer
 }
 
 // Config holds what an Engine needs; zero Clock, Location and Logger get
@@ -48,6 +49,8 @@ type Config struct {
 	Clock    Clock
 	Location *time.Location
 	Logger   *slog.Logger
+	// Observer is told about events and sends (metrics); nil: nobody.
+	Observer Observer
 }
 
 // NewEngine builds an engine over a validated pack.
@@ -59,7 +62,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("new engine: content pack %s has errors (run `activation-bot content check`)", cfg.Pack.Source)
 	}
 	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk,
-		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger}
+		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger, obs: cfg.Observer}
+	if e.obs == nil {
+		e.obs = NopObserver{}
+	}
 	if e.clock == nil {
 		e.clock = SystemClock{}
 	}
@@ -98,6 +104,7 @@ func (e *Engine) Accept(ctx context.Context, in Inbound) error {
 		}
 		return fmt.Errorf("accept event %s/%s from %s: %w", in.Platform, in.EventID, in.Identity(), err)
 	}
+	e.obs.EventAccepted(in.Platform)
 	return nil
 }
 

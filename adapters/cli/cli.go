@@ -71,6 +71,8 @@ type app struct {
 	db  *storage.DB
 	// loaded is the content pack, once checked.
 	loaded *flows.Pack
+	// observer is told about events and sends (serve's metrics); nil: none.
+	observer bot.Observer
 }
 
 // openApp reads the configuration, opens the database and, when asked
@@ -123,6 +125,7 @@ func (a *app) engine(clock bot.Clock, queue *storage.Queue, rosters map[string]b
 		Clock:    clock,
 		Location: a.cfg.Location,
 		Logger:   a.log,
+		Observer: a.observer,
 	}
 	if queue != nil {
 		cfg.Queue = queue // a nil *storage.Queue must stay a nil interface
