@@ -43,6 +43,7 @@ func TestRetentionDeletesOldConversationText(t *testing.T) {
 		require.NoError(t, convs.Converse(ctx, inbound("anna", "hi"), record("a")))
 		resolved := openTicket(t, convs, "anna")
 		agentSays(t, tickets, resolved.ID, bot.TicketResolved)
+		require.NoError(t, convs.Converse(ctx, inbound("bert", "hi"), record("a")))
 		open := openTicket(t, convs, "bert")
 		agentSays(t, tickets, open.ID, bot.TicketClaimed)
 		convs.SetClock(func() time.Time { return recent })
@@ -53,12 +54,12 @@ func TestRetentionDeletesOldConversationText(t *testing.T) {
 		kept, err := q.ForgetOld(ctx)
 		require.NoError(t, err)
 		require.Zero(t, kept, "without a retention nothing is deleted")
-		require.Equal(t, 6, count(t, d.DB, `SELECT COUNT(*) FROM transcript`))
+		require.Equal(t, 8, count(t, d.DB, `SELECT COUNT(*) FROM transcript`))
 
 		q.KeepTranscripts(180 * 24 * time.Hour)
 		gone, err := q.ForgetOld(ctx)
 		require.NoError(t, err)
-		require.Equal(t, storage.Forgotten{Transcript: 4, TicketMessages: 1}, gone)
+		require.Equal(t, storage.Forgotten{Transcript: 6, TicketMessages: 1, TicketContexts: 1}, gone)
 		var bodies []string
 		require.NoError(t, d.DB.Select(&bodies, `SELECT body FROM transcript ORDER BY id`))
 		require.Equal(t, []string{"again", "ok b"}, bodies, "only the recent lines are left")
@@ -67,6 +68,13 @@ func TestRetentionDeletesOldConversationText(t *testing.T) {
 		require.Equal(t, []int64{open.ID, resolved.ID}, ticketOf,
 			"the open ticket's old message and the resolved ticket's recent one stay")
 		require.Equal(t, 2, count(t, d.DB, `SELECT COUNT(*) FROM tickets`), "tickets themselves stay")
+		got, err := tickets.Ticket(ctx, resolved.ID)
+		require.NoError(t, err)
+		require.Empty(t, got.Context.Transcript, "the resolved ticket's copy of the conversation went too")
+		require.Equal(t, "it fails", got.Description)
+		got, err = tickets.Ticket(ctx, open.ID)
+		require.NoError(t, err)
+		require.NotEmpty(t, got.Context.Transcript, "an open ticket keeps its context")
 
 		again, err := q.ForgetOld(ctx)
 		require.NoError(t, err)
