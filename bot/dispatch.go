@@ -125,6 +125,9 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	log := d.log.With(slog.String("chat", dl.Chat.String()), slog.Int64("outbox_id", dl.ID))
+	if err != nil {
+		d.engine.obs.SendFailed(dl.Chat.Platform, sendErrorKind(err))
+	}
 	var later *RetryAfter
 	switch {
 	case err == nil && sent.More:
@@ -132,7 +135,7 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 		// at once, so a crash never sends it twice.
 		return d.queue.PartsSent(rec, dl.ID, dl.Parts+1)
 	case err == nil:
-		return d.queue.Delivered(rec, dl, sent.Ref)
+		return d.delivered(rec, dl, sent.Ref)
 	case errors.As(err, &later):
 		log.WarnContext(ctx, "platform asks to slow down", slog.Duration("retry_after", later.After))
 		return later
@@ -165,6 +168,16 @@ func (d *Dispatcher) send(ctx context.Context, sender Sender, dl Delivery) error
 		}
 	}
 	return err
+}
+
+// delivered records a row as sent and tells the observer how long it
+// waited in the outbox.
+func (d *Dispatcher) delivered(ctx context.Context, dl Delivery, ref string) error {
+	if err := d.queue.Delivered(ctx, dl, ref); err != nil {
+		return err
+	}
+	d.engine.obs.MessageSent(dl.Chat.Platform, d.clock().Sub(dl.Created))
+	return nil
 }
 
 // awaitSlot takes a send slot under the chat's and the platform's limits,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -71,6 +72,41 @@ type queued struct {
 	*testBundle
 	queue  *storage.Queue
 	sender *recordingSender
+	obs    *recordingObserver
+}
+
+// recordingObserver counts what the engine and the dispatcher report.
+type recordingObserver struct {
+	mu       sync.Mutex
+	accepted map[string]int
+	sent     map[string]int
+	failed   map[string]int // "platform/kind"
+}
+
+func (o *recordingObserver) EventAccepted(platform string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.accepted[platform]++
+}
+
+func (o *recordingObserver) MessageSent(platform string, latency time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if latency >= 0 {
+		o.sent[platform]++
+	}
+}
+
+func (o *recordingObserver) SendFailed(platform, kind string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failed[platform+"/"+kind]++
+}
+
+func (o *recordingObserver) counts() (accepted, sent, failed map[string]int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return maps.Clone(o.accepted), maps.Clone(o.sent), maps.Clone(o.failed)
 }
 
 func setupQueued(t *testing.T, dbName string) *queued {
@@ -79,8 +115,9 @@ func setupQueued(t *testing.T, dbName string) *queued {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q, err := storage.NewQueue(b.db, quiet)
 	require.NoError(t, err)
+	obs := &recordingObserver{accepted: map[string]int{}, sent: map[string]int{}, failed: map[string]int{}}
 	b.engine, err = bot.NewEngine(bot.Config{Pack: b.pack, Store: storage.NewConversations(b.db), Queue: q,
-		Clock: b.clock, Location: brussels, Logger: quiet})
+		Clock: b.clock, Location: brussels, Logger: quiet, Observer: obs})
 	require.NoError(t, err)
 	s := &recordingSender{}
 	d := bot.NewDispatcher(b.engine, q, map[string]bot.Sender{"test": s}, quiet)
@@ -92,7 +129,7 @@ func setupQueued(t *testing.T, dbName string) *queued {
 		require.NoError(t, q.Stop(stop))
 		cancel()
 	})
-	return &queued{testBundle: b, queue: q, sender: s}
+	return &queued{testBundle: b, queue: q, sender: s, obs: obs}
 }
 
 func (q *queued) accept(t *testing.T, chat, event, text string) {
@@ -181,6 +218,15 @@ func TestQueuedSendErrors(t *testing.T) {
 		ok, err := q.queue.Reachable(context.Background(), bot.Chat{Platform: "test", ID: "b"})
 		require.NoError(t, err)
 		require.True(t, ok)
+
+		// The observer heard of every event, every delivery and each kind of failure.
+		storagetest.Settle(t, q.db)
+		accepted, sent, failed := q.obs.counts()
+		require.Equal(t, map[string]int{"test": 5}, accepted)
+		var delivered int
+		require.NoError(t, q.db.Get(&delivered, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL`))
+		require.Equal(t, map[string]int{"test": delivered}, sent)
+		require.Equal(t, map[string]int{"test/retry_after": 1, "test/transient": 1, "test/rejected": 1, "test/unreachable": 1}, failed)
 	})
 }
 

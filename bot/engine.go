@@ -39,6 +39,7 @@ type Engine struct {
 	clock  Clock
 	loc    *time.Location
 	log    *slog.Logger
+	obs    Observer
 }
 
 // Config holds what an Engine needs; zero Clock, Location and Logger get
@@ -57,6 +58,8 @@ type Config struct {
 	Clock    Clock
 	Location *time.Location
 	Logger   *slog.Logger
+	// Observer is told about events and sends (metrics); nil: nobody.
+	Observer Observer
 }
 
 // NewEngine builds an engine over a validated pack.
@@ -67,8 +70,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if issues := cfg.Pack.Check(); flows.HasErrors(issues) {
 		return nil, fmt.Errorf("new engine: content pack %s has errors (run `activation-bot content check`)", cfg.Pack.Source)
 	}
-	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk, reminders: cfg.Reminders, admins: cfg.Admins,
-		clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger}
+	e := &Engine{pack: cfg.Pack, match: flows.NewMatcher(cfg.Pack), store: cfg.Store, queue: cfg.Queue, hd: cfg.Helpdesk,
+		reminders: cfg.Reminders, admins: cfg.Admins, clock: cfg.Clock, loc: cfg.Location, log: cfg.Logger, obs: cfg.Observer}
+	if e.obs == nil {
+		e.obs = NopObserver{}
+	}
 	if e.clock == nil {
 		e.clock = SystemClock{}
 	}
@@ -107,6 +113,7 @@ func (e *Engine) Accept(ctx context.Context, in Inbound) error {
 		}
 		return fmt.Errorf("accept event %s/%s from %s: %w", in.Platform, in.EventID, in.Identity(), err)
 	}
+	e.obs.EventAccepted(in.Platform)
 	return nil
 }
 

@@ -117,12 +117,14 @@ func (e *Engine) act(t *Ticket, action string, agent Agent, text string, from Ch
 			return nil
 		}
 		t.Status, t.ClaimedBy, t.ClaimedName = TicketClaimed, agent.Identity, agent.Name
+		t.Actions = append(t.Actions, TicketAction{Actor: agent.Identity, Action: ActClaim})
 		return append(e.refresh(*t), e.toStudent(*t, IntentTicketClaimed, "ticket_claimed", map[string]string{"ticket": id}, false))
 	case ActResolve:
 		if t.Status == TicketResolved {
 			return nil
 		}
 		t.Status, t.Resolved = TicketResolved, &now
+		t.Actions = append(t.Actions, TicketAction{Actor: agent.Identity, Action: ActResolve})
 		if t.ClaimedBy == "" {
 			t.ClaimedBy, t.ClaimedName = agent.Identity, agent.Name
 		}
@@ -132,6 +134,7 @@ func (e *Engine) act(t *Ticket, action string, agent Agent, text string, from Ch
 			return nil
 		}
 		t.Status, t.Resolved, t.Announced = TicketOpen, nil, now
+		t.Actions = append(t.Actions, TicketAction{Actor: agent.Identity, Action: ActReopen})
 		if t.ClaimedBy != "" {
 			t.Status = TicketClaimed
 		}
@@ -142,11 +145,14 @@ func (e *Engine) act(t *Ticket, action string, agent Agent, text string, from Ch
 			return nil
 		}
 		var out []Notice
+		reply := TicketAction{Actor: agent.Identity, Action: ActReply}
 		if t.Status == TicketOpen {
 			// Answering a ticket takes it: the others see it is handled.
 			t.Status, t.ClaimedBy, t.ClaimedName = TicketClaimed, agent.Identity, agent.Name
+			reply.Detail = "claimed by answering"
 			out = e.refresh(*t)
 		}
+		t.Actions = append(t.Actions, reply)
 		t.Messages = append(t.Messages, TicketMessage{From: FromAgent, Author: agent.Identity, Text: text, At: now})
 		out = append(out, e.toStudent(*t, IntentHelpdeskAnswer, "helpdesk_answer", map[string]string{"ticket": id, "text": text}, t.Open()))
 		// The other helpdesk chats see the answer in their thread too.

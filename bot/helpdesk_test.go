@@ -150,6 +150,18 @@ func (h *helpdeskBundle) agent(t *testing.T, user string, ev bot.HelpdeskEvent, 
 	require.NoError(t, h.engine.Accept(context.Background(), in))
 }
 
+// audit is the audit log, newest first, as "actor action subject detail".
+func (h *helpdeskBundle) audit(t *testing.T) []string {
+	t.Helper()
+	log, err := h.db.AuditLog(context.Background(), time.Time{}, 0)
+	require.NoError(t, err)
+	out := []string{}
+	for _, e := range log {
+		out = append(out, e.Actor+" "+e.Action+" "+e.Subject+" "+e.Detail)
+	}
+	return out
+}
+
 func (h *helpdeskBundle) status(t *testing.T, id int64) string {
 	t.Helper()
 	var s string
@@ -225,6 +237,14 @@ func TestTicketTravelsFromStudentToHelpdeskAndBack(t *testing.T) {
 		h.say(t, "=helpdesk_reply:1")
 		got = h.waitTexts(t, "anna", before+5)
 		require.Contains(t, got[len(got)-1], "Ticket #1 is closed")
+
+		// Each action of the agent is in the audit log, newest first, with
+		// no text of the answer.
+		storagetest.Settle(t, h.db)
+		require.Equal(t, []string{
+			"desk:agent ticket.resolve ticket #1 ",
+			"desk:agent ticket.reply ticket #1 claimed by answering",
+		}, h.audit(t))
 	})
 }
 
@@ -247,6 +267,7 @@ func TestNonMemberChangesNothing(t *testing.T) {
 		var msgs int
 		require.NoError(t, h.db.Get(&msgs, `SELECT COUNT(*) FROM ticket_messages`))
 		require.Zero(t, msgs)
+		require.Empty(t, h.audit(t), "a refused action is not an action")
 	})
 }
 

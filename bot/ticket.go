@@ -59,6 +59,17 @@ type Ticket struct {
 	Context TicketContext `json:"context"`
 	// Messages are those relayed between the student and the helpdesk.
 	Messages []TicketMessage `json:"messages,omitempty"`
+	// Actions are what agents did to the ticket in this update, for the
+	// store to write to the audit log in the same transaction. Never loaded.
+	Actions []TicketAction `json:"-"`
+}
+
+// TicketAction is one agent's action on a ticket, as the audit log keeps
+// it: who and what, never the text of an answer.
+type TicketAction struct {
+	Actor  string // an identity such as "slack:T1:U1" or "console:alice"
+	Action string // ActClaim, ActResolve, ActReopen or ActReply
+	Detail string
 }
 
 // TicketContext is the student's situation when they reported.

@@ -356,6 +356,17 @@ func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.
 // after (the confirmation of the erasure) stays, and so do the inbox's
 // event ids, bare after processing, so an old event redelivered is known.
 func (s *Conversations) erase(ctx context.Context, tx *sqlx.Tx, studentID int64) error {
+	// The student's identity goes with them: the log names only the number.
+	forget := AuditEntry{Actor: "student", Action: ActionForget, Subject: studentSubject(studentID)}
+	if err := audit(ctx, tx, forget, s.now()); err != nil {
+		return err
+	}
+	return eraseStudent(ctx, tx, studentID)
+}
+
+// eraseStudent deletes the student and the messages to them, for /forget
+// and for an operator's erasure alike.
+func eraseStudent(ctx context.Context, tx *sqlx.Tx, studentID int64) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), studentID); err != nil {
 		return fmt.Errorf("erase student %d: %w", studentID, err)
 	}

@@ -166,6 +166,13 @@ func TestConverseErase(t *testing.T) {
 		}
 		require.Equal(t, 2, count(t, d.DB, `SELECT COUNT(*) FROM transcript`), "erin's message and its reply")
 		require.Equal(t, 0, count(t, d.DB, `SELECT COUNT(*) FROM account_progress`))
+		log, err := d.DB.AuditLog(ctx, time.Time{}, 0)
+		require.NoError(t, err)
+		require.Len(t, log, 1, "the erasure is logged")
+		require.Equal(t, "student", log[0].Actor, "not the erased identity")
+		require.Equal(t, storage.ActionForget, log[0].Action)
+		require.Equal(t, "student #1", log[0].Subject)
+		require.Empty(t, log[0].Detail)
 		require.NoError(t, s.Converse(ctx, inbound("dave", "back"), func(c *bot.Conversation) (bot.Turn, error) {
 			require.True(t, c.New, "an erased student starts afresh")
 			require.Equal(t, bot.NotStarted, c.Account("odisee").Status)

@@ -30,6 +30,8 @@ type Queue struct {
 	composer Composer
 	// quiet holds broadcasts back at night.
 	quiet bot.QuietHours
+	// retention is how long transcripts are kept (retention.go); 0: for ever.
+	retention time.Duration
 }
 
 var _ bot.Queue = (*Queue)(nil)
@@ -54,6 +56,7 @@ func NewQueue(db *DB, log *slog.Logger) (*Queue, error) {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return minuteArgs{}, nil }, nil),
 	}
+	periodic = append(periodic, addRetention(workers, q))
 	client, err := river.NewClient(db.riverDriver(), jobsConfig(log, workers, periodic))
 	if err != nil {
 		return nil, fmt.Errorf("create job queue client: %w", err)

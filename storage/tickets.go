@@ -222,7 +222,7 @@ func saveTicket(ctx context.Context, tx *sqlx.Tx, before, t bot.Ticket, now time
 			return err
 		}
 	}
-	return nil
+	return auditTicket(ctx, tx, t, now)
 }
 
 func addTicketMessage(ctx context.Context, tx *sqlx.Tx, id int64, m bot.TicketMessage, now time.Time) error {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"activation-bot/bot"
@@ -34,11 +35,8 @@ func (e Env) interactive() bool {
 		return e.Terminal()
 	}
 	f, ok := e.Stdin.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	// A terminal, not a mere character device: /dev/null is one too.
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // Main runs the command line and returns the process exit code. Errors are
@@ -76,7 +74,8 @@ func newRoot(env Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env), newStats(env), newBroadcast(env))
+	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env), newStats(env),
+		newBroadcast(env), newAudit(env), newStudents(env))
 	return root
 }
 
@@ -87,6 +86,8 @@ type app struct {
 	db  *storage.DB
 	// loaded is the content pack, once checked.
 	loaded *flows.Pack
+	// observer is told about events and sends (serve's metrics); nil: none.
+	observer bot.Observer
 }
 
 // openApp reads the configuration, opens the database and, when asked
@@ -141,6 +142,7 @@ func (a *app) engine(clock bot.Clock, queue *storage.Queue, rosters map[string]b
 		Clock:     clock,
 		Location:  a.cfg.Location,
 		Logger:    a.log,
+		Observer:  a.observer,
 	}
 	if queue != nil {
 		cfg.Queue = queue // a nil *storage.Queue must stay a nil interface

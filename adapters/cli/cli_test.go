@@ -76,6 +76,9 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"TELEGRAM_SEND_RATE": "fast"}, "TELEGRAM_SEND_RATE:"},
 		{map[string]string{"SLACK_SEND_RATE": "0"}, "SLACK_SEND_RATE:"},
 		{map[string]string{"ADMINS": "boss"}, "ADMINS:"},
+		{map[string]string{"TRANSCRIPT_RETENTION": "forever"}, "TRANSCRIPT_RETENTION:"},
+		{map[string]string{"TRANSCRIPT_RETENTION": "10m"}, "TRANSCRIPT_RETENTION:"},
+		{map[string]string{"TRANSCRIPT_RETENTION": "-3d"}, "TRANSCRIPT_RETENTION:"},
 		{map[string]string{"HELPDESK_SMTP_URL": "smtp://bot:s3cret@mail.example.org"}, "HELPDESK_EMAIL_"},
 		{map[string]string{"HELPDESK_SMTP_URL": "ftp://bot:s3cret@mail.example.org", "HELPDESK_EMAIL_FROM": "bot@example.org", "HELPDESK_EMAIL_TO": "desk@example.org"}, "HELPDESK_SMTP_URL:"},
 	} {

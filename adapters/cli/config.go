@@ -34,6 +34,8 @@ type Config struct {
 	Slack          SlackConfig
 	Helpdesk       HelpdeskConfig
 	Proactive      ProactiveConfig
+	// TranscriptRetention is TRANSCRIPT_RETENTION; 0 keeps transcripts.
+	TranscriptRetention time.Duration
 }
 
 // SlackConfig is the SLACK_* variables; the bot runs in Slack when
@@ -103,6 +105,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.Slack, err = loadSlack(getenv); err != nil {
+		return c, err
+	}
+	if c.TranscriptRetention, err = loadRetention(getenv); err != nil {
 		return c, err
 	}
 	if c.Helpdesk, err = loadHelpdesk(getenv, c); err != nil {

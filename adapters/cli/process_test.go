@@ -146,6 +146,17 @@ func get(t *testing.T, url string) (int, error) {
 	return 0, lastErr
 }
 
+// scrapeMetrics returns serve's /metrics page.
+func scrapeMetrics(t *testing.T, base string) string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
 func TestServeAnswersHealthAndStopsCleanly(t *testing.T) {
 	env := sqliteEnv(t)
 	port := freePort(t)
@@ -275,6 +286,15 @@ func TestServeInSlack(t *testing.T) {
 	require.Equal(t, http.StatusOK, post(secret))
 	fake.WaitCalls(t, 1, "chat.postMessage")
 	require.Contains(t, fake.Posted("D0ANN")[0].Fields["text"], "Toledo")
+	// /metrics counts the signed event only, and each reply once recorded.
+	var page string
+	require.Eventually(t, func() bool {
+		page = scrapeMetrics(t, base)
+		sent := fmt.Sprintf("activation_bot_messages_sent_total{platform=\"slack\"} %d\n", len(fake.Posted("D0ANN")))
+		return strings.Contains(page, "activation_bot_inbound_events_total{platform=\"slack\"} 1\n") &&
+			strings.Contains(page, sent) && strings.Contains(page, "activation_bot_queue_depth{queue=\"outbox\"} 0\n")
+	}, 15*time.Second, 50*time.Millisecond, "metrics")
+	require.Contains(t, page, "activation_bot_delivery_latency_seconds_count{platform=\"slack\"}")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "SIGTERM drains and exits 0")
 }

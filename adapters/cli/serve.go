@@ -61,6 +61,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
+	queue.KeepTranscripts(a.cfg.TranscriptRetention)
 	// The content pack is checked before any adapter, so a broken one
 	// stops the deploy here rather than at the first student.
 	pack, err := a.pack()
@@ -91,6 +92,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 		}
 		senders[bot.EmailPlatform] = mail
 	}
+	observed := a.metrics()
 	engine, err := a.engine(bot.SystemClock{}, queue, rosters)
 	if err != nil {
 		return err
@@ -100,6 +102,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Routes(a.db, a.log))
+	mux.Handle("GET /metrics", observed.Handler())
 	if tg != nil && tg.Webhook() {
 		mux.Handle(telegram.WebhookPath, tg.WebhookHandler(engine))
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -44,6 +45,22 @@ func TestTicketsCommands(t *testing.T) {
 	require.Contains(t, r.stdout, "#1")
 	r = run(t, env, "", "tickets", "list", "--status", "open")
 	require.Equal(t, "no tickets", strings.TrimSpace(r.stdout))
+
+	require.Equal(t, 0, run(t, env, "", "tickets", "reopen", "1").code)
+	require.Equal(t, 0, run(t, env, "", "tickets", "resolve", "1").code)
+	require.Equal(t, 0, run(t, env, "", "tickets", "resolve", "1").code, "resolving twice changes nothing")
+	me := operatorIdentity(t)
+	require.Equal(t, []auditRow{
+		{Actor: me, Action: "ticket.resolve", Subject: "ticket #1"},
+		{Actor: me, Action: "ticket.reopen", Subject: "ticket #1"},
+		{Actor: me, Action: "ticket.resolve", Subject: "ticket #1"},
+		{Actor: me, Action: "ticket.reply", Subject: "ticket #1", Detail: "claimed by answering"},
+	}, auditLog(t, env), "every action, newest first, without the answer's text")
+	require.Len(t, auditLog(t, env, "--since", time.Now().UTC().Format(time.DateOnly)), 4)
+	require.Empty(t, auditLog(t, env, "--since", time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)))
+	r = run(t, env, "", "audit")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "ticket.reply")
 }
 
 func TestTicketsCommandErrors(t *testing.T) {

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"activation-bot/bot"
+	"activation-bot/storage"
+)
+
+func newStudents(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "students",
+		Short: "Look a student up, or erase everything the bot keeps about them",
+		Long: "A student is named by an identity (telegram:<user id>, slack:<team id>:<user id>,\n" +
+			"console:<id>) or by their number.",
+	}
+	cmd.AddCommand(studentsShow(env), studentsErase(env))
+	return cmd
+}
+
+func studentsShow(env Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show IDENTITY|ID",
+		Short: "Show a student: progress, step, language, identities, open tickets, last messages",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
+			if err != nil {
+				return err
+			}
+			defer a.db.Close()
+			id, err := findStudent(cmd.Context(), a.db, args[0])
+			if err != nil {
+				return err
+			}
+			r, err := a.db.Student(cmd.Context(), id)
+			if errors.Is(err, bot.ErrNotFound) {
+				return noSuchStudent(args[0])
+			}
+			if err != nil {
+				return err
+			}
+			printStudent(env.Stdout, r, a.cfg.Location)
+			return nil
+		},
+	}
+}
+
+func studentsErase(env Env) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "erase IDENTITY|ID",
+		Short: "Erase a student as /forget does: identities, conversation, transcript, tickets, messages",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
+			if err != nil {
+				return err
+			}
+			defer a.db.Close()
+			return eraseStudent(cmd.Context(), env, a.db, args[0], yes)
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "erase without asking")
+	return cmd
+}
+
+// eraseStudent erases the student named by ref once the operator
+// confirmed, by --yes or by typing yes at the terminal.
+func eraseStudent(ctx context.Context, env Env, db *storage.DB, ref string, yes bool) error {
+	id, err := findStudent(ctx, db, ref)
+	if err != nil {
+		return err
+	}
+	if !yes {
+		counts, err := db.ErasureCounts(ctx, id)
+		if errors.Is(err, bot.ErrNotFound) {
+			return noSuchStudent(ref)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "This erases student #%d: %s.\n", id, describeCounts(counts))
+		if err := confirmErase(env); err != nil {
+			return err
+		}
+	}
+	counts, err := db.EraseStudent(ctx, id, operator().Identity)
+	if errors.Is(err, bot.ErrNotFound) {
+		return noSuchStudent(ref)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "student #%d erased: %s\n", id, describeCounts(counts))
+	return nil
+}
+
+// confirmErase asks the operator to type yes. A script (no terminal) must say
+// --yes: a piped "yes" is too easy to send by mistake.
+func confirmErase(env Env) error {
+	if !env.interactive() {
+		return errors.New("nothing erased: standard input is not a terminal; add --yes to erase")
+	}
+	fmt.Fprint(env.Stdout, "Type yes to erase: ")
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read confirmation: %w", err)
+	}
+	if !strings.EqualFold(strings.TrimSpace(line), "yes") {
+		return errors.New("nothing erased: not confirmed")
+	}
+	return nil
+}
+
+func describeCounts(c storage.ErasureCounts) string {
+	return fmt.Sprintf("%s, %s, %s, %s", plural(c.Identities, "identity", "identities"),
+		plural(c.Transcript, "transcript line", "transcript lines"), plural(c.Tickets, "ticket", "tickets"),
+		plural(c.Outbox, "outbox message", "outbox messages"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// findStudent resolves a student number or an identity such as
+// "telegram:42" or "slack:T1:U1" (the platform is up to the first colon).
+func findStudent(ctx context.Context, db *storage.DB, ref string) (int64, error) {
+	ref = strings.TrimSpace(ref)
+	if id, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64); err == nil && id > 0 {
+		return id, nil
+	}
+	platform, user, ok := strings.Cut(ref, ":")
+	if !ok || platform == "" || user == "" {
+		return 0, fmt.Errorf("%q is neither a student number such as 7 nor an identity such as telegram:42", ref)
+	}
+	id, err := db.StudentByIdentity(ctx, platform, user)
+	if errors.Is(err, bot.ErrNotFound) {
+		return 0, noSuchStudent(ref)
+	}
+	return id, err
+}
+
+func noSuchStudent(ref string) error { return fmt.Errorf("student %s: no such student", ref) }
+
+func printStudent(w io.Writer, r storage.StudentRecord, loc *time.Location) {
+	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
+	fmt.Fprintf(w, "Student #%d, since %s\n", r.ID, stamp(r.Created))
+	for _, i := range r.Identities {
+		fmt.Fprintf(w, "Identity: %s (chat %s) %s\n", i.Identity(), i.ChatID, oneLine(i.Name, 40))
+	}
+	fmt.Fprintf(w, "Language: %s\nStep: %s\n", orNone(r.Lang, "(none)"), orNone(r.Node, "(none)"))
+	if r.OptedOut != nil {
+		fmt.Fprintf(w, "Opted out of proactive messages: yes, since %s\n", stamp(*r.OptedOut))
+	} else {
+		fmt.Fprintln(w, "Opted out of proactive messages: no")
+	}
+	if len(r.Accounts) == 0 {
+		fmt.Fprintln(w, "Accounts: not started")
+	}
+	for _, acc := range r.Accounts {
+		fmt.Fprintf(w, "Account %s: %s since %s", acc.Account, acc.Status, stamp(acc.Updated))
+		if acc.WaitUntil.Valid {
+			fmt.Fprintf(w, ", may activate from %s", stamp(acc.WaitUntil.Time))
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.Tickets) == 0 {
+		fmt.Fprintln(w, "Open tickets: none")
+	}
+	for _, t := range r.Tickets {
+		fmt.Fprintf(w, "Open ticket: #%d %s (%s)\n", t.ID, t.Category, t.Status)
+	}
+	if len(r.Transcript) > 0 {
+		fmt.Fprintf(w, "\nLast %d messages (redacted when stored):\n", len(r.Transcript))
+	}
+	for _, l := range r.Transcript {
+		who := "bot"
+		if l.In {
+			who = "student"
+		}
+		fmt.Fprintf(w, "%s %s: %s\n", stamp(l.At), who, oneLine(l.Text, 200))
+	}
+}
