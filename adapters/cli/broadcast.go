@@ -94,12 +94,12 @@ func createBroadcast(cmd *cobra.Command, env Env, f createFlags) error {
 		return err
 	}
 	printPreview(env.Stdout, eng, b, audience, a.cfg)
-	if audience.Total() == 0 && f.at == "" {
-		return errors.New("no student is in this segment now: nothing to send")
-	}
 	if f.dryRun {
 		fmt.Fprintln(env.Stdout, "Dry run: nothing was queued.")
 		return nil
+	}
+	if audience.Total() == 0 && f.at == "" {
+		return errors.New("no student is in this segment now: nothing to send")
 	}
 	if !f.yes {
 		if err := confirm(env, audience.Total()); err != nil {
