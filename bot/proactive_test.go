@@ -143,6 +143,20 @@ func (p *proactiveBundle) pending(t *testing.T) int {
 	return n
 }
 
+// decided waits until every pending reminder job ran again after now:
+// each has then seen the test's clock as it is set.
+func (p *proactiveBundle) decided(t *testing.T) {
+	t.Helper()
+	mark := time.Now().UTC()
+	require.Eventually(t, func() bool {
+		var stale int
+		require.NoError(t, p.db.Get(&stale, p.db.Rebind(`SELECT COUNT(*) FROM river_job WHERE kind = 'reminder'
+			AND state NOT IN ('completed', 'cancelled', 'discarded') AND (attempted_at IS NULL OR attempted_at < ?)`), mark))
+		return stale == 0
+	}, 20*time.Second, 20*time.Millisecond)
+	storagetest.Settle(t, p.db) // and whatever it sent has arrived
+}
+
 func at(hour, minute int) time.Time { return time.Date(2026, 9, 21, hour, minute, 0, 0, brussels) }
 
 func TestWaitOverReminderComesOnceWhenTheWaitEnds(t *testing.T) {
@@ -150,7 +164,7 @@ func TestWaitOverReminderComesOnceWhenTheWaitEnds(t *testing.T) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		p.toOdiseeWait(t, "anna")
 		require.Equal(t, 1, p.pending(t))
-		time.Sleep(1500 * time.Millisecond) // the job ran and found the wait running
+		p.decided(t) // the job ran and found the wait running
 		require.Zero(t, p.sent.count("anna", bot.IntentWaitOver))
 
 		p.clock.Set(at(17, 51))
@@ -196,7 +210,7 @@ func TestQuietHoursPostponeReminders(t *testing.T) {
 		p.toOdiseeWait(t, "anna") // the wait ends at 22:50: in the quiet hours
 
 		p.clock.Set(at(23, 0))
-		time.Sleep(1500 * time.Millisecond)
+		p.decided(t)
 		require.Zero(t, p.sent.count("anna", bot.IntentWaitOver))
 		// An answer to the student is never held back.
 		p.say(t, "anna", "/status")
@@ -215,7 +229,7 @@ func TestNudgeForAStepLeftOpen(t *testing.T) {
 		p.clock.Set(at(20, 0))
 		p.say(t, "anna", "which account for toledo?")
 		p.clock.Set(time.Date(2026, 9, 22, 16, 0, 0, 0, brussels))
-		time.Sleep(1500 * time.Millisecond)
+		p.decided(t)
 		require.Zero(t, p.sent.count("anna", bot.IntentNudge))
 
 		p.clock.Set(time.Date(2026, 9, 22, 20, 1, 0, 0, brussels))
