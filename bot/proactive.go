@@ -137,7 +137,9 @@ func reachable(c *Conversation, to Recipient) string {
 func (e *Engine) waitOver(c *Conversation, r Reminder, now time.Time) Proactive {
 	p := c.Account(r.Account)
 	acc, ok := e.pack.Account(r.Account)
-	if !ok || p.Status != Waiting || !p.Until.Equal(r.Until) {
+	// Compared to the millisecond: Postgres keeps microseconds of what the
+	// job's arguments keep to the nanosecond.
+	if !ok || p.Status != Waiting || p.Until.Sub(r.Until).Abs() > time.Millisecond {
 		return Proactive{Skip: SkipMovedOn}
 	}
 	if now.Before(p.Until) {

@@ -162,6 +162,9 @@ func at(hour, minute int) time.Time { return time.Date(2026, 9, 21, hour, minute
 func TestWaitOverReminderComesOnceWhenTheWaitEnds(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
+		// Nanoseconds, which Postgres does not keep: the reminder must
+		// still know its wait.
+		p.clock.Set(at(15, 0).Add(123456789))
 		p.toOdiseeWait(t, "anna")
 		require.Equal(t, 1, p.pending(t))
 		p.decided(t) // the job ran and found the wait running
@@ -425,5 +428,34 @@ func TestBroadcastTo403MarksTheStudentUnreachable(t *testing.T) {
 		require.False(t, reachable)
 		require.Equal(t, storage.BroadcastProgress{Sent: 1}, send(), "an unreachable student is not in the next one")
 		require.Equal(t, 2, p.sent.count("anna", bot.IntentBroadcast))
+	})
+}
+
+// A wait corrected back and forth (17:50, 17:55, 17:50 again) ends with
+// one reminder, at its last end.
+func TestCorrectedWaitRemindsOnce(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		p.say(t, "anna", "hello", "=start_activation", "=emails_both", "it came at 14:50")
+		p.say(t, "anna", "actually it came at 14:55", "no, it came at 14:50")
+		require.Equal(t, 2, p.pending(t), "the repeated end is one reminder")
+		p.clock.Set(at(18, 0))
+		require.Eventually(t, func() bool { return p.pending(t) == 0 }, 15*time.Second, 20*time.Millisecond)
+		storagetest.Settle(t, p.db)
+		require.Equal(t, 1, p.sent.count("anna", bot.IntentWaitOver))
+	})
+}
+
+// A deep link is a /start too: it turns reminders on again.
+func TestDeepLinkAfterStopTurnsRemindersOn(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		p.say(t, "anna", "hello", "/stop", "/start kuleuven")
+		got := p.sent.of("anna")
+		require.Equal(t, bot.IntentRemindersOn, got[len(got)-2].Intent)
+		require.Equal(t, "step_kuleuven", got[len(got)-1].Intent)
+		var stopped int
+		require.NoError(t, p.db.Get(&stopped, `SELECT COUNT(*) FROM conversations WHERE opted_out_at IS NOT NULL`))
+		require.Zero(t, stopped)
 	})
 }

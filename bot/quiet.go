@@ -54,7 +54,9 @@ func (q QuietHours) End(t time.Time) (time.Time, bool) {
 	}
 	local := t.In(q.loc)
 	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, q.loc)
-	since := local.Sub(midnight)
+	// The wall clock's reading, not the time elapsed since midnight: on
+	// the days the clocks change, the two differ by an hour.
+	since := time.Duration(local.Hour())*time.Hour + time.Duration(local.Minute())*time.Minute
 	at := func(day time.Time, d time.Duration) time.Time {
 		// Built from the clock reading, not by adding a duration, so a
 		// night with a DST change still ends at 08:00 on the wall.

@@ -28,6 +28,11 @@ func TestQuietHours(t *testing.T) {
 		{lunch, day(21, 13, 30), time.Time{}},
 		// The night the clocks go back still ends at 08:00 on the wall.
 		{night, time.Date(2026, 10, 24, 23, 0, 0, 0, brussels), time.Date(2026, 10, 25, 8, 0, 0, 0, brussels)},
+		// On the days the clocks change, the wall clock counts.
+		{night, time.Date(2026, 3, 29, 8, 30, 0, 0, brussels), time.Time{}},
+		{night, time.Date(2026, 3, 29, 22, 30, 0, 0, brussels), time.Date(2026, 3, 30, 8, 0, 0, 0, brussels)},
+		{night, time.Date(2026, 10, 25, 7, 30, 0, 0, brussels), time.Date(2026, 10, 25, 8, 0, 0, 0, brussels)},
+		{night, time.Date(2026, 10, 25, 21, 30, 0, 0, brussels), time.Time{}},
 		// In UTC, 21:30 is 23:30 in Brussels: quiet.
 		{night, time.Date(2026, 9, 21, 21, 30, 0, 0, time.UTC), day(22, 8, 0)},
 	} {

@@ -232,6 +232,11 @@ func (s *step) deepLink(link flows.DeepLink) {
 	if link.Lang != "" {
 		s.c.Lang, s.langChosen = link.Lang, true
 	}
+	if !s.c.Stopped.IsZero() {
+		// A deep link is a /start too: it turns reminders on again.
+		s.c.Stopped = time.Time{}
+		s.say(IntentRemindersOn, "reminders_on", nil, nil)
+	}
 	if link.Node == "" {
 		s.action(flows.ActionStart, nil)
 		return

@@ -356,7 +356,7 @@ func (q *Queue) startBroadcast(ctx context.Context, id int64) (bool, error) {
 		sel, args := audienceQuery(bc.Segment)
 		query := `INSERT INTO proactive_sends (student_id, kind, broadcast_id, platform, chat_id, lang, status, created_at, updated_at)
 			SELECT a.student_id, 'broadcast', ?, a.platform, a.chat_id, a.lang, 'pending', ?, ? FROM (` + sel + `) a
-			WHERE true
+			WHERE true ORDER BY a.student_id
 			ON CONFLICT DO NOTHING`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(query), append([]any{id, now, now}, args...)...); err != nil {
 			return fmt.Errorf("fix the recipients of broadcast %d: %w", id, err)
@@ -495,6 +495,12 @@ func (q *Queue) finishBroadcast(ctx context.Context, id int64) error {
 		status, err := lockBroadcast(ctx, tx, q.db, id)
 		if err != nil || status != bot.BroadcastSending {
 			return err
+		}
+		// A recipient left with no conversation or chat (unlinked since the
+		// start) would wait for ever: skipped, and said so.
+		query := `UPDATE proactive_sends SET status = 'skipped', reason = 'no chat', updated_at = ? WHERE broadcast_id = ? AND status = 'pending'`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), q.now().UTC(), id); err != nil {
+			return fmt.Errorf("skip the recipients of broadcast %d left without a chat: %w", id, err)
 		}
 		q.log.InfoContext(ctx, "broadcast handed to the outbox", slog.Int64("broadcast", id))
 		return setBroadcastStatus(ctx, tx, id, bot.BroadcastSent, q.now().UTC())

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 
 	"activation-bot/bot"
 )
@@ -38,8 +39,10 @@ type reminderArgs struct {
 
 func (reminderArgs) Kind() string { return "reminder" }
 
+// InsertOpts makes a reminder unique by its arguments: a wait corrected
+// back to an earlier end (A, B, A) schedules its reminder once.
 func (reminderArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: proactiveQueue, MaxAttempts: 10}
+	return river.InsertOpts{Queue: proactiveQueue, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 const proactiveQueue = "proactive"
@@ -189,13 +192,19 @@ func settleProactive(ctx context.Context, tx sqlx.ExtContext, status, reason, wh
 // of the database's driver.
 func completeJobTx[T river.JobArgs](ctx context.Context, db *DB, tx *sqlx.Tx, job *river.Job[T]) error {
 	var err error
+	var done *river.Job[T]
 	if db.dialect.name == postgresName {
-		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx.Tx, job)
+		done, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx.Tx, job)
 	} else {
-		_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, tx.Tx, job)
+		done, err = river.JobCompleteTx[*riversqlite.Driver](ctx, tx.Tx, job)
 	}
 	if err != nil {
 		return fmt.Errorf("complete job %d (%s): %w", job.ID, job.Kind, err)
+	}
+	if done.State != rivertype.JobStateCompleted {
+		// River completes only a running job: this one was taken over
+		// (rescued) meanwhile, and what this run wrote must not commit.
+		return fmt.Errorf("complete job %d (%s): it is %s, no longer this run's", job.ID, job.Kind, done.State)
 	}
 	return nil
 }

@@ -304,13 +304,14 @@ func insertDelivery(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, student int
 // NextDelivery implements bot.Queue.
 func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, bool, error) {
 	var row struct {
-		ID       int64     `db:"id"`
-		Payload  string    `db:"payload"`
-		Attempts int       `db:"attempts"`
-		Parts    int       `db:"parts_sent"`
-		Created  time.Time `db:"created_at"`
+		ID       int64         `db:"id"`
+		Payload  string        `db:"payload"`
+		Attempts int           `db:"attempts"`
+		Parts    int           `db:"parts_sent"`
+		Created  time.Time     `db:"created_at"`
+		Student  sql.NullInt64 `db:"student_id"`
 	}
-	query := `SELECT id, payload, attempts, parts_sent, created_at FROM outbox
+	query := `SELECT id, payload, attempts, parts_sent, created_at, student_id FROM outbox
 		WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1`
 	err := q.db.GetContext(ctx, &row, q.db.Rebind(query), chat.Platform, chat.ID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -328,12 +329,51 @@ func (q *Queue) NextDelivery(ctx context.Context, chat bot.Chat) (bot.Delivery, 
 		return q.NextDelivery(ctx, chat)
 	}
 	d.ID, d.Chat, d.Attempts, d.Parts, d.Created = row.ID, chat, row.Attempts, row.Parts, row.Created
+	if d.Proactive && row.Student.Valid {
+		stopped, err := q.optedOut(ctx, row.Student.Int64)
+		if err != nil {
+			return bot.Delivery{}, false, err
+		}
+		if stopped {
+			// /stop came after the message was queued: it is not sent.
+			if err := q.dropProactive(ctx, row.ID); err != nil {
+				return bot.Delivery{}, false, err
+			}
+			return q.NextDelivery(ctx, chat)
+		}
+	}
 	if d.Ticket != nil {
 		if d.Ticket.Ref, err = postRef(ctx, q.db, chat, d.Ticket.ID); err != nil {
 			return bot.Delivery{}, false, err
 		}
 	}
 	return d, true, nil
+}
+
+// optedOut reports whether the student turned proactive messages off.
+func (q *Queue) optedOut(ctx context.Context, student int64) (bool, error) {
+	var stopped sql.NullTime
+	query := `SELECT opted_out_at FROM conversations WHERE student_id = ?`
+	err := q.db.GetContext(ctx, &stopped, q.db.Rebind(query), student)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("check the opt-out of student %d: %w", student, err)
+	}
+	return stopped.Valid, nil
+}
+
+// dropProactive sets aside a queued proactive message and counts it skipped.
+func (q *Queue) dropProactive(ctx context.Context, id int64) error {
+	return q.inTx(ctx, fmt.Sprintf("drop proactive message %d", id), func(tx *sqlx.Tx) error {
+		query := `UPDATE outbox SET failed_at = ?, error = 'opted out' WHERE id = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), q.now().UTC(), id); err != nil {
+			return fmt.Errorf("set aside proactive message %d: %w", id, err)
+		}
+		query = `UPDATE proactive_sends SET status = 'skipped', reason = 'opted out', updated_at = ? WHERE outbox_id = ? AND status = 'queued'`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), q.now().UTC(), id); err != nil {
+			return fmt.Errorf("skip proactive message %d: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // Delivered implements bot.Queue.

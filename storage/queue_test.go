@@ -299,3 +299,37 @@ func TestReserveOnAFakeClock(t *testing.T) {
 		require.InDelta(t, want.Seconds(), took.Seconds(), 0.01, "10,000 sends at 30/s after a burst of 30")
 	})
 }
+
+// A proactive message queued before the student sent /stop is not sent:
+// it is set aside and counted skipped.
+func TestProactiveMessageOfAStoppedStudentIsNotSent(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := newQueue(t, d)
+		ctx := context.Background()
+		in := bot.Inbound{Platform: "test", EventID: "e1", UserID: "anna", ChatID: "anna", Text: "hi"}
+		require.NoError(t, storage.NewConversations(d.DB).Converse(ctx, in, func(c *bot.Conversation) (bot.Turn, error) {
+			return bot.Turn{}, nil
+		}))
+		now := time.Now().UTC()
+		var outbox int64
+		require.NoError(t, d.DB.Get(&outbox, d.DB.Rebind(`INSERT INTO outbox (platform, chat_id, student_id, payload, created_at)
+			VALUES ('test', 'anna', 1, '{"message":{"text":"News"},"proactive":true}', ?) RETURNING id`), now))
+		_, err := d.DB.Exec(d.DB.Rebind(`INSERT INTO proactive_sends (student_id, kind, platform, chat_id, status, outbox_id, created_at, updated_at)
+			VALUES (1, 'broadcast', 'test', 'anna', 'queued', ?, ?, ?)`), outbox, now, now)
+		require.NoError(t, err)
+		chat := bot.Chat{Platform: "test", ID: "anna"}
+
+		_, found, err := q.NextDelivery(ctx, chat)
+		require.NoError(t, err)
+		require.True(t, found, "not stopped: it goes")
+		_, err = d.DB.Exec(d.DB.Rebind(`UPDATE conversations SET opted_out_at = ? WHERE student_id = 1`), now)
+		require.NoError(t, err)
+		_, found, err = q.NextDelivery(ctx, chat)
+		require.NoError(t, err)
+		require.False(t, found, "stopped since: set aside")
+		var status, reason string
+		require.NoError(t, d.DB.QueryRow(`SELECT status, reason FROM proactive_sends`).Scan(&status, &reason))
+		require.Equal(t, "skipped", status)
+		require.Equal(t, "opted out", reason)
+	})
+}

@@ -35,7 +35,7 @@ func TestRetentionDeletesOldConversationText(t *testing.T) {
 		old, recent := now.Add(-181*24*time.Hour), now.Add(-179*24*time.Hour)
 		q, err := storage.NewQueue(d.DB, discard())
 		require.NoError(t, err)
-		storage.SetQueueClock(q, func() time.Time { return now })
+		q.SetClock(func() time.Time { return now })
 		convs, tickets := storage.NewConversations(d.DB), storage.NewTickets(d.DB, nil)
 
 		convs.SetClock(func() time.Time { return old })
