@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/pressly/goose/v3/lock"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -115,22 +116,56 @@ func (db *DB) riverDriver() riverdriver.Driver[*sql.Tx] {
 	return riversqlite.New(db.DB.DB)
 }
 
-// migrateJobs applies River's own migrations after ours.
+// riverMigrationLock is the Postgres advisory lock replicas take turns on
+// while applying River's migrations (goose's own lock is another id).
+const riverMigrationLock = 5718034117
+
+// migrateJobs applies River's own migrations after ours. On Postgres the
+// replicas that start together take turns under a session lock: two
+// creating River's types at once collide in the catalogue.
 func (db *DB) migrateJobs(ctx context.Context, log *slog.Logger) error {
+	if db.dialect.name == postgresName {
+		unlock, err := db.sessionLock(ctx, riverMigrationLock)
+		if err != nil {
+			return fmt.Errorf("job queue migration lock: %w", err)
+		}
+		defer unlock()
+	}
 	m, err := rivermigrate.New(db.riverDriver(), &rivermigrate.Config{Logger: quieter(log)})
 	if err != nil {
 		return fmt.Errorf("prepare job queue migrations: %w", err)
 	}
 	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		// Replicas starting together may race on the same migration; the
-		// loser's transaction rolled back and a second look finds it done.
+	if err != nil && db.dialect.name == sqliteName {
+		// Two processes on one SQLite file may race on the same migration;
+		// the loser's transaction rolled back and a second look finds it done.
 		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("apply job queue migrations: %w", err)
 	}
 	return nil
+}
+
+// sessionLock takes a Postgres advisory lock on a connection of its own,
+// waiting up to 5 minutes; unlock releases it and the connection.
+func (db *DB) sessionLock(ctx context.Context, id int64) (unlock func(), err error) {
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(id), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return nil, err
+	}
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := locker.SessionLock(ctx, conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		_ = locker.SessionUnlock(context.WithoutCancel(ctx), conn)
+		conn.Close()
+	}, nil
 }
 
 // completeTx marks a chat job completed inside tx, with the River function
