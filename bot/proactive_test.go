@@ -160,6 +160,7 @@ func (p *proactiveBundle) decided(t *testing.T) {
 func at(hour, minute int) time.Time { return time.Date(2026, 9, 21, hour, minute, 0, 0, brussels) }
 
 func TestWaitOverReminderComesOnceWhenTheWaitEnds(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		// Nanoseconds, which Postgres does not keep: the reminder must
@@ -185,6 +186,7 @@ func TestWaitOverReminderComesOnceWhenTheWaitEnds(t *testing.T) {
 }
 
 func TestReminderThatNoLongerFitsIsNotSent(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		p.toOdiseeWait(t, "moved")   // then says the e-mail came long ago
@@ -205,6 +207,7 @@ func TestReminderThatNoLongerFitsIsNotSent(t *testing.T) {
 }
 
 func TestQuietHoursPostponeReminders(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		quiet, err := bot.ParseQuietHours("22:00-08:00", brussels)
 		require.NoError(t, err)
@@ -225,6 +228,7 @@ func TestQuietHoursPostponeReminders(t *testing.T) {
 }
 
 func TestNudgeForAStepLeftOpen(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{NudgeAfter: 24 * time.Hour, NudgeMax: 2})
 		p.say(t, "anna", "hello", "=start_activation", "=emails_both", "=odisee_ready")
@@ -254,6 +258,7 @@ func TestNudgeForAStepLeftOpen(t *testing.T) {
 }
 
 func TestStopThenStartResumesWithoutResetting(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{NudgeAfter: time.Hour, NudgeMax: 3})
 		p.toOdiseeWait(t, "anna")
@@ -275,6 +280,7 @@ func TestStopThenStartResumesWithoutResetting(t *testing.T) {
 }
 
 func TestBroadcastReachesEachStudentOfItsSegmentOnce(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		p.toOdiseeWait(t, "waiting")
@@ -329,6 +335,7 @@ func TestBroadcastReachesEachStudentOfItsSegmentOnce(t *testing.T) {
 }
 
 func TestCancelledBroadcastSendsNothing(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		p.say(t, "anna", "hello")
@@ -353,6 +360,7 @@ func TestCancelledBroadcastSendsNothing(t *testing.T) {
 }
 
 func TestAdminBroadcastsFromAChat(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{}, "test:boss")
 		p.toOdiseeWait(t, "anna")
@@ -400,6 +408,7 @@ func TestAdminBroadcastsFromAChat(t *testing.T) {
 // broadcast: the copy is counted failed, the chat unreachable, and the
 // next broadcast passes them by.
 func TestBroadcastTo403MarksTheStudentUnreachable(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		p.say(t, "anna", "hello")
@@ -434,6 +443,7 @@ func TestBroadcastTo403MarksTheStudentUnreachable(t *testing.T) {
 // A wait corrected back and forth (17:50, 17:55, 17:50 again) ends with
 // one reminder, at its last end.
 func TestCorrectedWaitRemindsOnce(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		p.say(t, "anna", "hello", "=start_activation", "=emails_both", "it came at 14:50")
@@ -448,6 +458,7 @@ func TestCorrectedWaitRemindsOnce(t *testing.T) {
 
 // A deep link is a /start too: it turns reminders on again.
 func TestDeepLinkAfterStopTurnsRemindersOn(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		p := setupProactive(t, d.Name, bot.Reminders{})
 		p.say(t, "anna", "hello", "/stop", "/start kuleuven")

@@ -314,6 +314,10 @@ func (w *broadcastWorker) Work(ctx context.Context, job *river.Job[broadcastArgs
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < 5*time.Second {
 			return river.JobSnooze(time.Second)
 		}
+		if end, quiet := q.quiet.End(q.now()); quiet {
+			// The quiet hours began mid-broadcast: the rest waits for them.
+			return river.JobSnooze(max(end.Sub(q.now()), time.Second))
+		}
 		n, err := q.handOff(ctx, id, broadcastBatch)
 		if err != nil {
 			return err

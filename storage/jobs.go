@@ -76,7 +76,7 @@ func jobsConfig(log *slog.Logger, workers *river.Workers, periodic []*river.Peri
 			river.QueueDefault: {MaxWorkers: 4},
 			// Reminders and broadcasts: short transactions, many due at
 			// once when the quiet hours end.
-			proactiveQueue: {MaxWorkers: 8},
+			proactiveQueue: {MaxWorkers: 8, FetchPollInterval: 250 * time.Millisecond},
 		},
 		Workers:      workers,
 		PeriodicJobs: periodic,
