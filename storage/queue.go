@@ -385,8 +385,11 @@ func (q *Queue) Delivered(ctx context.Context, d bot.Delivery, ref string) error
 			return fmt.Errorf("mark reply %d sent: %w", d.ID, err)
 		}
 		if d.Proactive {
-			if err := settleProactive(ctx, tx, "sent", "", "outbox_id = ?", d.ID); err != nil {
-				return err
+			// A copy sent while its broadcast was being cancelled still counts.
+			query := `UPDATE proactive_sends SET status = 'sent', reason = '', updated_at = ?
+				WHERE outbox_id = ? AND (status = 'queued' OR status = 'skipped' AND reason = 'cancelled')`
+			if _, err := tx.ExecContext(ctx, tx.Rebind(query), now, d.ID); err != nil {
+				return fmt.Errorf("record proactive message %d sent: %w", d.ID, err)
 			}
 		}
 		return recordPost(ctx, tx, d, ref, now)
@@ -431,15 +434,17 @@ func (q *Queue) Unreachable(ctx context.Context, chat bot.Chat, cause error) err
 		if _, err := tx.ExecContext(ctx, tx.Rebind(query), chat.Platform, chat.ID, now, errorText(cause), now); err != nil {
 			return fmt.Errorf("mark chat %s unreachable: %w", chat, err)
 		}
-		pending := `outbox_id IN (SELECT id FROM outbox WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL)`
-		if err := settleProactive(ctx, tx, "failed", "unreachable", pending, chat.Platform, chat.ID); err != nil {
-			return err
-		}
-		query = `UPDATE outbox SET failed_at = ?, error = ? WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(query), now, "unreachable: "+errorText(cause), chat.Platform, chat.ID); err != nil {
+		// The outbox rows first, then their proactive_sends rows: the order
+		// every writer of both keeps (Delivered, a broadcast's cancel).
+		var ids []int64
+		query = `UPDATE outbox SET failed_at = ?, error = ? WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL RETURNING id`
+		if err := tx.SelectContext(ctx, &ids, tx.Rebind(query), now, "unreachable: "+errorText(cause), chat.Platform, chat.ID); err != nil {
 			return fmt.Errorf("set aside replies to %s: %w", chat, err)
 		}
-		return nil
+		if len(ids) == 0 {
+			return nil
+		}
+		return settleProactive(ctx, tx, "failed", "unreachable", "outbox_id IN ("+marks(len(ids))+")", int64s(ids)...)
 	})
 }
 

@@ -80,3 +80,11 @@ func anys(values []string) []any {
 	}
 	return out
 }
+
+func int64s(values []int64) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
+}
