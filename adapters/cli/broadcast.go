@@ -339,13 +339,7 @@ func withBroadcasts(cmd *cobra.Command, env Env, fn func(*app, *storage.Broadcas
 	return fn(a, storage.NewBroadcasts(queue))
 }
 
-func broadcastID(s string) (int64, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%q is not a broadcast number such as 3", s)
-	}
-	return id, nil
-}
+func broadcastID(s string) (int64, error) { return number(s, "a broadcast number such as 3") }
 
 func notFound(err error, id int64) error {
 	if errors.Is(err, bot.ErrNotFound) {

@@ -203,10 +203,13 @@ func ticketsAct(env Env, action string) *cobra.Command {
 	}
 }
 
-func ticketID(s string) (int64, error) {
+func ticketID(s string) (int64, error) { return number(s, "a ticket number such as 12") }
+
+// number reads a record's number, written 12 or #12.
+func number(s, what string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%q is not a ticket number such as 12", s)
+		return 0, fmt.Errorf("%q is not %s", s, what)
 	}
 	return id, nil
 }
