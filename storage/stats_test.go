@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -228,4 +229,41 @@ func TestPercentileNearestRank(t *testing.T) {
 		twenty = append(twenty, time.Duration(i)*time.Minute)
 	}
 	require.Equal(t, 18*time.Minute, storage.Percentile(twenty, 90))
+}
+
+// Students who were there before the funnel existed are in it after the
+// upgrade, where they are now.
+func TestFunnelUpgradeKeepsEarlierStudents(t *testing.T) {
+	for _, name := range storagetest.Names(t) {
+		t.Run(name, func(t *testing.T) {
+			d := storagetest.OpenEmpty(t, name)
+			ctx := context.Background()
+			require.NoError(t, storage.MigrateTo(ctx, d.DB, 4))
+			then := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
+			for _, q := range []string{
+				`INSERT INTO students (id, created_at) VALUES (1, ?)`,
+				`INSERT INTO conversations (student_id, node, updated_at) VALUES (1, 'kuleuven_steps', ?)`,
+				`INSERT INTO account_progress (student_id, account, status, updated_at) VALUES (1, 'odisee', 'done', ?)`,
+			} {
+				_, err := d.DB.Exec(d.DB.Rebind(q), then)
+				require.NoError(t, err)
+			}
+			_, err := d.DB.Migrate(ctx, slog.New(slog.DiscardHandler))
+			require.NoError(t, err)
+			var events []struct {
+				Kind    string `db:"kind"`
+				Node    string `db:"node"`
+				Account string `db:"account"`
+				Status  string `db:"status"`
+			}
+			require.NoError(t, d.DB.Select(&events, `SELECT kind, node, account, status FROM progress_events ORDER BY kind`))
+			require.Len(t, events, 2)
+			require.Equal(t, "odisee", events[0].Account)
+			require.Equal(t, "done", events[0].Status)
+			require.Equal(t, "kuleuven_steps", events[1].Node)
+			var since time.Time
+			require.NoError(t, d.DB.Get(&since, `SELECT node_since FROM conversations`))
+			require.True(t, since.Equal(then), "node_since %s", since)
+		})
+	}
 }

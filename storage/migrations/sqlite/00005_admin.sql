@@ -21,6 +21,13 @@ CREATE TABLE progress_events (
 );
 CREATE INDEX progress_events_student ON progress_events (student_id, id);
 CREATE INDEX progress_events_created_at ON progress_events (created_at);
+-- Students from before the funnel: where they are now, and since when, is
+-- what is known of them.
+INSERT INTO progress_events (student_id, kind, node, created_at)
+    SELECT student_id, 'step', node, updated_at FROM conversations WHERE node <> '';
+INSERT INTO progress_events (student_id, kind, account, status, created_at)
+    SELECT student_id, 'account', account, status, updated_at FROM account_progress WHERE status <> 'not_started';
+UPDATE conversations SET node_since = updated_at;
 
 -- A message an admin sends to a segment of students, now or later.
 CREATE TABLE broadcasts (
