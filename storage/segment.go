@@ -71,6 +71,7 @@ func progressCond(p string, accounts []string) (string, []any) {
 		append(append([]any{account}, anys(accounts)...), len(accounts))
 }
 
+// marks is n comma-separated ? placeholders, for an IN list.
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 func anys(values []string) []any {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"activation-bot/bot"
@@ -126,7 +125,7 @@ func (db *DB) countCompleted(ctx context.Context, since time.Time, accounts []st
 	}
 	q := `SELECT COUNT(*) FROM students s WHERE s.created_at >= ? AND
 		(SELECT COUNT(*) FROM account_progress ap WHERE ap.student_id = s.id AND ap.status = ? AND ap.account IN (` +
-		placeholders(len(accounts)) + `)) = ?`
+		marks(len(accounts)) + `)) = ?`
 	args := []any{since, string(bot.Done)}
 	for _, a := range accounts {
 		args = append(args, a)
@@ -136,10 +135,6 @@ func (db *DB) countCompleted(ctx context.Context, since time.Time, accounts []st
 		return 0, fmt.Errorf("count completed students: %w", err)
 	}
 	return n, nil
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // countPerConversation counts students per value of a conversations
