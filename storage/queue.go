@@ -444,7 +444,7 @@ func (q *Queue) Unreachable(ctx context.Context, chat bot.Chat, cause error) err
 		if len(ids) == 0 {
 			return nil
 		}
-		return settleProactive(ctx, tx, "failed", "unreachable", "outbox_id IN ("+marks(len(ids))+")", int64s(ids)...)
+		return settleProactive(ctx, tx, "failed", "unreachable", "outbox_id IN ("+marks(len(ids))+")", asArgs(ids)...)
 	})
 }
 

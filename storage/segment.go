@@ -32,10 +32,10 @@ func audienceQuery(seg bot.Segment) (string, []any) {
 		where = append(where, "("+strings.Join(alts, " OR ")+")")
 	}
 	if len(seg.Platforms) > 0 {
-		add(`i.platform IN (`+marks(len(seg.Platforms))+`)`, anys(seg.Platforms)...)
+		add(`i.platform IN (`+marks(len(seg.Platforms))+`)`, asArgs(seg.Platforms)...)
 	}
 	if len(seg.Langs) > 0 {
-		add(`(CASE WHEN c.lang = '' THEN ? ELSE c.lang END) IN (`+marks(len(seg.Langs))+`)`, append([]any{seg.DefaultLang}, anys(seg.Langs)...)...)
+		add(`(CASE WHEN c.lang = '' THEN ? ELSE c.lang END) IN (`+marks(len(seg.Langs))+`)`, append([]any{seg.DefaultLang}, asArgs(seg.Langs)...)...)
 	}
 	if !seg.ActiveBefore.IsZero() {
 		add(`c.updated_at < ?`, seg.ActiveBefore.UTC())
@@ -61,28 +61,21 @@ func progressCond(p string, accounts []string) (string, []any) {
 	case bot.ProgressWaiting:
 		return `EXISTS (SELECT 1 FROM account_progress ap WHERE ap.student_id = s.id AND ap.status = 'waiting')`, nil
 	case bot.ProgressCompleted:
-		return done + ` = ?`, append(anys(accounts), len(accounts))
+		return done + ` = ?`, append(asArgs(accounts), len(accounts))
 	case bot.ProgressProblem:
 		return `(EXISTS (SELECT 1 FROM account_progress ap WHERE ap.student_id = s.id AND ap.status = 'problem')
 			OR EXISTS (SELECT 1 FROM tickets t WHERE t.student_id = s.id AND t.status IN ('open', 'claimed')))`, nil
 	}
 	account := strings.TrimSuffix(p, "_done") // ParseSegment admitted only the pack's accounts
 	return `(EXISTS (SELECT 1 FROM account_progress ap WHERE ap.student_id = s.id AND ap.account = ? AND ap.status = 'done') AND ` + done + ` < ?)`,
-		append(append([]any{account}, anys(accounts)...), len(accounts))
+		append(append([]any{account}, asArgs(accounts)...), len(accounts))
 }
 
 // marks is n comma-separated ? placeholders, for an IN list.
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
-func anys(values []string) []any {
-	out := make([]any, len(values))
-	for i, v := range values {
-		out[i] = v
-	}
-	return out
-}
-
-func int64s(values []int64) []any {
+// asArgs turns values into query arguments.
+func asArgs[T any](values []T) []any {
 	out := make([]any, len(values))
 	for i, v := range values {
 		out[i] = v
