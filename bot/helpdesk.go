@@ -183,7 +183,7 @@ func (e *Engine) announce(t Ticket) []Notice {
 	for _, d := range e.hd.Destinations {
 		msg := Outbound{Text: e.TicketText(t, d.Platform), Buttons: ticketButtons(t), Intent: "ticket", Lang: "en"}
 		post := &TicketPost{ID: t.ID, Kind: PostNew, Subject: ticketSubject(t, e)}
-		out = append(out, Notice{Chat: d, Delivery: Delivery{Message: &msg, Ticket: post}})
+		out = append(out, Notice{Chat: d, Student: t.StudentID, Delivery: Delivery{Message: &msg, Ticket: post}})
 	}
 	return out
 }
@@ -196,7 +196,7 @@ func (e *Engine) refresh(t Ticket) []Notice {
 			continue
 		}
 		msg := Outbound{Text: e.TicketText(t, d.Platform), Buttons: ticketButtons(t), Intent: "ticket", Lang: "en"}
-		out = append(out, Notice{Chat: d, Delivery: Delivery{Message: &msg, Ticket: &TicketPost{ID: t.ID, Kind: PostEdit}}})
+		out = append(out, Notice{Chat: d, Student: t.StudentID, Delivery: Delivery{Message: &msg, Ticket: &TicketPost{ID: t.ID, Kind: PostEdit}}})
 	}
 	return out
 }
@@ -216,7 +216,7 @@ func (e *Engine) thread(t Ticket, text string, except Chat) []Notice {
 
 func (e *Engine) threadIn(t Ticket, chat Chat, text string) Notice {
 	msg := Outbound{Text: text, Buttons: []Button{}, Intent: "ticket_thread", Lang: "en"}
-	return Notice{Chat: chat, Delivery: Delivery{Message: &msg, Ticket: &TicketPost{ID: t.ID, Kind: PostThread}}}
+	return Notice{Chat: chat, Student: t.StudentID, Delivery: Delivery{Message: &msg, Ticket: &TicketPost{ID: t.ID, Kind: PostThread}}}
 }
 
 func ticketButtons(t Ticket) []Button {

@@ -343,3 +343,22 @@ func TestUnclaimedTicketIsReannouncedOnce(t *testing.T) {
 		require.Contains(t, posts[1].Text, "still unclaimed")
 	})
 }
+
+// A student erased while the helpdesk chat is down leaves nothing waiting
+// for it: the ticket's post, which holds their name and words, goes too.
+func TestForgetTakesTheTicketPostStillWaiting(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		h := setupHelpdesk(t, d.Name, 1000, false)
+		h.reportNotReady(t)
+		h.waitFor(t, "Your report is ticket #1")
+		count := func() int {
+			var n int
+			require.NoError(t, h.db.Get(&n, h.db.Rebind(`SELECT COUNT(*) FROM outbox WHERE platform = ? AND chat_id = ?`), deskChat.Platform, deskChat.ID))
+			return n
+		}
+		require.Equal(t, 1, count(), "the post waits for the helpdesk chat")
+		h.say(t, "/forget", "=forget_yes")
+		h.waitFor(t, "All your data has been erased")
+		require.Zero(t, count())
+	})
+}

@@ -139,7 +139,7 @@ type TicketPost struct {
 // to a helpdesk destination, or to the student from the helpdesk.
 type Notice struct {
 	Chat     Chat
-	Student  int64 // whose it is, for /forget; 0 for helpdesk destinations
+	Student  int64 // whose it is (a ticket's post too), so /forget and an erase delete it
 	Delivery Delivery
 }
 

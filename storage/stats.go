@@ -306,7 +306,9 @@ func (db *DB) countProactive(ctx context.Context, since time.Time) ([]ProactiveC
 	q := `SELECT ps.kind, ps.student_id, ps.updated_at AS sent_at, pe.created_at AS next_at
 		FROM proactive_sends ps JOIN students s ON s.id = ps.student_id
 		LEFT JOIN progress_events pe ON pe.id = (SELECT e.id FROM progress_events e
-			WHERE e.student_id = ps.student_id AND e.created_at > ps.updated_at ORDER BY e.created_at, e.id LIMIT 1)
+			WHERE e.student_id = ps.student_id AND e.created_at > ps.updated_at
+			AND (e.kind = 'step' OR e.status IN ('waiting', 'done'))
+			ORDER BY e.created_at, e.id LIMIT 1)
 		WHERE ps.status = ? AND s.created_at >= ?`
 	if err := db.SelectContext(ctx, &rows, db.Rebind(q), "sent", since); err != nil {
 		return nil, fmt.Errorf("read sent proactive messages: %w", err)

@@ -95,6 +95,7 @@ func seedFunnel(t *testing.T, db *storage.DB) {
 	s.steps(s3, t0.Add(day), "greeting", "odisee_when")
 	s.progress(s3, "kuleuven", "not_started", t0.Add(day))
 	s.ticket(s3, "no_email", "claimed", t0.Add(day))
+	s.account(s3, "odisee", "problem", t0.Add(day+2*time.Hour)) // after the reminder: no progress
 
 	// s4: wrote once, never started.
 	s.student(t0.Add(day), "console", "4", "", "")
@@ -108,7 +109,8 @@ func seedFunnel(t *testing.T, db *storage.DB) {
 	s.account(s5, "odisee", "problem", s5at.Add(25*h))
 	s.steps(s5, s5at.Add(26*h), "kuleuven_steps")
 	s.account(s5, "odisee", "done", s5at.Add(30*h))
-	s.account(s5, "kuleuven", "problem", s5at.Add(79*h))
+	s.account(s5, "kuleuven", "problem", s5at.Add(79*h)) // a problem is no progress
+	s.steps(s5, s5at.Add(79*h), "kuleuven_steps")          // but a step is
 	s.progress(s5, "odisee", "done", s5at.Add(30*h))
 	s.progress(s5, "kuleuven", "problem", s5at.Add(79*h))
 	s.ticket(s5, "wrong_name", "resolved", s5at)

@@ -129,6 +129,14 @@ func (db *DB) ErasureCounts(ctx context.Context, id int64) (ErasureCounts, error
 // concurrent /forget from erasing them first.
 func erasureCounts(ctx context.Context, tx *sqlx.Tx, id int64, lock string) (ErasureCounts, error) {
 	var found int64
+	if lock != "" {
+		// The conversation's row first, as every step of it locks it: the
+		// other order deadlocks with a message being handled.
+		err := tx.GetContext(ctx, &found, tx.Rebind(`SELECT student_id FROM conversations WHERE student_id = ?`+lock), id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return ErasureCounts{}, fmt.Errorf("lock the conversation of student %d: %w", id, err)
+		}
+	}
 	err := tx.GetContext(ctx, &found, tx.Rebind(`SELECT id FROM students WHERE id = ?`+lock), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErasureCounts{}, bot.ErrNotFound

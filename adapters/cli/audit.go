@@ -34,6 +34,10 @@ func newAudit(env Env) *cobra.Command {
 				return err
 			}
 			defer a.db.Close()
+			if !from.IsZero() {
+				// A day in campus time, as everywhere the bot shows one.
+				from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, a.cfg.Location)
+			}
 			log, err := a.db.AuditLog(cmd.Context(), from, limit)
 			if err != nil {
 				return err
@@ -44,7 +48,7 @@ func newAudit(env Env) *cobra.Command {
 			return printAudit(env.Stdout, log, a.cfg.Location)
 		},
 	}
-	cmd.Flags().StringVar(&since, "since", "", "only entries from this day on (YYYY-MM-DD, UTC)")
+	cmd.Flags().StringVar(&since, "since", "", "only entries from this day on (YYYY-MM-DD, campus time)")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many entries (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array")
 	return cmd
