@@ -110,7 +110,7 @@ func seedFunnel(t *testing.T, db *storage.DB) {
 	s.steps(s5, s5at.Add(26*h), "kuleuven_steps")
 	s.account(s5, "odisee", "done", s5at.Add(30*h))
 	s.account(s5, "kuleuven", "problem", s5at.Add(79*h)) // a problem is no progress
-	s.steps(s5, s5at.Add(79*h), "kuleuven_steps")          // but a step is
+	s.steps(s5, s5at.Add(79*h), "kuleuven_steps")        // but a step is
 	s.progress(s5, "odisee", "done", s5at.Add(30*h))
 	s.progress(s5, "kuleuven", "problem", s5at.Add(79*h))
 	s.ticket(s5, "wrong_name", "resolved", s5at)
