@@ -71,6 +71,7 @@ type Stats struct {
 	Students  int
 	Completed int     // every account done
 	Steps     []Count // students per current node; "" is not started
+	StepsBy   []StepCount
 	Accounts  []AccountCounts
 	Platforms []Count
 	Languages []Count
@@ -96,6 +97,7 @@ func (db *DB) Stats(ctx context.Context, f StatsFilter) (Stats, error) {
 		func() (err error) { st.Steps, err = db.countPerConversation(ctx, "node", since); return },
 		func() (err error) { st.Languages, err = db.countPerConversation(ctx, "lang", since); return },
 		func() (err error) { st.Platforms, err = db.countPlatforms(ctx, since); return },
+		func() (err error) { st.StepsBy, err = db.countStepsBy(ctx, since); return },
 		func() (err error) { st.Accounts, err = db.countAccounts(ctx, since, f.Accounts, st.Students); return },
 		func() (err error) { st.Reached, err = db.countReached(ctx, since); return },
 		func() (err error) { st.Done, err = db.timesToDone(ctx, since, f.Accounts); return },
@@ -154,15 +156,41 @@ func (db *DB) countPerConversation(ctx context.Context, column string, since tim
 
 // countPlatforms counts each student once, on the platform of their newest
 // identity (ties broken by the identity's key, so none is counted twice).
+// latestIdentity holds for the identity i that counts for its student:
+// the newest, ties broken by name, so a student counts once.
+const latestIdentity = `NOT EXISTS (SELECT 1 FROM identities j WHERE j.student_id = i.student_id AND
+	(j.created_at > i.created_at OR (j.created_at = i.created_at AND
+		(j.platform > i.platform OR (j.platform = i.platform AND j.platform_user_id > i.platform_user_id)))))`
+
 func (db *DB) countPlatforms(ctx context.Context, since time.Time) ([]Count, error) {
 	q := `SELECT i.platform AS key, COUNT(*) AS n FROM identities i JOIN students s ON s.id = i.student_id
-		WHERE s.created_at >= ? AND NOT EXISTS (SELECT 1 FROM identities j WHERE j.student_id = i.student_id AND
-			(j.created_at > i.created_at OR (j.created_at = i.created_at AND
-				(j.platform > i.platform OR (j.platform = i.platform AND j.platform_user_id > i.platform_user_id)))))
+		WHERE s.created_at >= ? AND ` + latestIdentity + `
 		GROUP BY i.platform ORDER BY n DESC, key`
 	out := []Count{}
 	if err := db.SelectContext(ctx, &out, db.Rebind(q), since); err != nil {
 		return nil, fmt.Errorf("count students per platform: %w", err)
+	}
+	return out, nil
+}
+
+// StepCount is how many students are at a step on a platform in a language.
+type StepCount struct {
+	Node     string `db:"node"`
+	Platform string `db:"platform"`
+	Lang     string `db:"lang"`
+	N        int    `db:"n"`
+}
+
+// countStepsBy counts students per current step, platform and language.
+func (db *DB) countStepsBy(ctx context.Context, since time.Time) ([]StepCount, error) {
+	q := `SELECT c.node, i.platform, c.lang, COUNT(*) AS n FROM conversations c
+		JOIN students s ON s.id = c.student_id
+		JOIN identities i ON i.student_id = c.student_id
+		WHERE s.created_at >= ? AND ` + latestIdentity + `
+		GROUP BY c.node, i.platform, c.lang ORDER BY c.node, i.platform, c.lang`
+	out := []StepCount{}
+	if err := db.SelectContext(ctx, &out, db.Rebind(q), since); err != nil {
+		return nil, fmt.Errorf("count students per step, platform and language: %w", err)
 	}
 	return out, nil
 }

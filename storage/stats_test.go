@@ -163,6 +163,14 @@ func TestStatsFunnel(t *testing.T) {
 		}, st.Accounts)
 		require.Equal(t, []storage.Count{{"telegram", 3}, {"slack", 2}, {"console", 1}}, st.Platforms)
 		require.Equal(t, []storage.Count{{"en", 2}, {"nl", 2}, {"", 1}, {"fr", 1}}, st.Languages)
+		require.Equal(t, []storage.StepCount{
+			{"", "console", "", 1},
+			{"completed", "telegram", "nl", 1},
+			{"kuleuven_steps", "telegram", "fr", 1},
+			{"odisee_steps", "slack", "en", 1},
+			{"odisee_when", "slack", "nl", 1},
+			{"odisee_when", "telegram", "en", 1},
+		}, st.StepsBy, "each student once, on their newest identity")
 		require.Equal(t, []storage.Count{{"completed", 1}, {"greeting", 5}, {"kuleuven_steps", 2},
 			{"odisee_steps", 3}, {"odisee_wait", 1}, {"odisee_when", 5}}, st.Reached)
 

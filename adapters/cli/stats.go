@@ -101,6 +101,7 @@ type report struct {
 	Students   int             `json:"students"`
 	Completed  int             `json:"completed"`
 	Steps      []nodeCount     `json:"steps"`
+	StepsBy    []stepBy        `json:"steps_by_platform_and_language"`
 	Accounts   []accountCount  `json:"accounts"`
 	Platforms  []platformCount `json:"platforms"`
 	Languages  []langCount     `json:"languages"`
@@ -112,6 +113,13 @@ type report struct {
 
 type nodeCount struct {
 	Node     string `json:"node"`
+	Students int    `json:"students"`
+}
+
+type stepBy struct {
+	Node     string `json:"node"`
+	Platform string `json:"platform"`
+	Lang     string `json:"lang"`
 	Students int    `json:"students"`
 }
 
@@ -171,6 +179,7 @@ func newReport(st storage.Stats, order []string, since string) report {
 		r.Since = &since
 	}
 	r.Steps = convert(st.Steps, func(c storage.Count) nodeCount { return nodeCount{c.Key, c.N} })
+	r.StepsBy = convert(st.StepsBy, func(c storage.StepCount) stepBy { return stepBy{c.Node, c.Platform, c.Lang, c.N} })
 	r.Platforms = convert(st.Platforms, func(c storage.Count) platformCount { return platformCount{c.Key, c.N} })
 	r.Languages = convert(st.Languages, func(c storage.Count) langCount { return langCount{c.Key, c.N} })
 	r.Accounts = convert(st.Accounts, func(a storage.AccountCounts) accountCount {
@@ -281,6 +290,10 @@ func (r report) printPositions(tw io.Writer) {
 	fmt.Fprint(tw, "\nLANGUAGE\tSTUDENTS\n")
 	for _, l := range r.Languages {
 		fmt.Fprintf(tw, "%s\t%d\n", orNone(l.Lang, "(not chosen)"), l.Students)
+	}
+	fmt.Fprint(tw, "\nCURRENT STEP\tPLATFORM\tLANGUAGE\tSTUDENTS\n")
+	for _, b := range r.StepsBy {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", orNone(b.Node, "(not started)"), b.Platform, orNone(b.Lang, "(not chosen)"), b.Students)
 	}
 }
 

@@ -61,6 +61,12 @@ type statsJSON struct {
 		Node     string `json:"node"`
 		Students int    `json:"students"`
 	} `json:"steps"`
+	StepsBy []struct {
+		Node     string `json:"node"`
+		Platform string `json:"platform"`
+		Lang     string `json:"lang"`
+		Students int    `json:"students"`
+	} `json:"steps_by_platform_and_language"`
 	Platforms []struct {
 		Platform string `json:"platform"`
 		Students int    `json:"students"`
@@ -108,6 +114,9 @@ func TestStatsCommand(t *testing.T) {
 		require.Nil(t, s.Since)
 		require.Equal(t, 2, s.Students)
 		require.Equal(t, 1, s.Completed)
+		require.Len(t, s.StepsBy, 2, "one row per step, platform and language")
+		require.Equal(t, "telegram", s.StepsBy[0].Platform)
+		require.Equal(t, 1, s.StepsBy[0].Students)
 		require.Len(t, s.Funnel, 5, "greeting, odisee_when, odisee_steps, kuleuven_steps, completed: the wait is a detour")
 		require.Equal(t, "greeting", s.Funnel[0].Node)
 		require.Equal(t, 2, s.Funnel[0].Reached)
