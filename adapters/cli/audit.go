@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -29,23 +28,20 @@ func newAudit(env Env) *cobra.Command {
 			if limit < 0 {
 				return fmt.Errorf("--limit: %d is negative", limit)
 			}
-			a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
-			if err != nil {
-				return err
-			}
-			defer a.db.Close()
-			if !from.IsZero() {
-				// A day in campus time, as everywhere the bot shows one.
-				from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, a.cfg.Location)
-			}
-			log, err := a.db.AuditLog(cmd.Context(), from, limit)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printAuditJSON(env.Stdout, log)
-			}
-			return printAudit(env.Stdout, log, a.cfg.Location)
+			return withApp(cmd, env, func(a *app) error {
+				if !from.IsZero() {
+					// A day in campus time, as everywhere the bot shows one.
+					from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, a.cfg.Location)
+				}
+				log, err := a.db.AuditLog(cmd.Context(), from, limit)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printAuditJSON(env.Stdout, log)
+				}
+				return printAudit(env.Stdout, log, a.cfg.Location)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&since, "since", "", "only entries from this day on (YYYY-MM-DD, campus time)")

@@ -324,19 +324,16 @@ func broadcastCancel(env Env) *cobra.Command {
 
 // withBroadcasts opens the database and the broadcast store for fn.
 func withBroadcasts(cmd *cobra.Command, env Env, fn func(*app, *storage.Broadcasts) error) error {
-	a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
-	if err != nil {
-		return err
-	}
-	defer a.db.Close()
-	if _, err := a.pack(); err != nil {
-		return err
-	}
-	queue, err := storage.NewQueue(a.db, a.log)
-	if err != nil {
-		return err
-	}
-	return fn(a, storage.NewBroadcasts(queue))
+	return withApp(cmd, env, func(a *app) error {
+		if _, err := a.pack(); err != nil {
+			return err
+		}
+		queue, err := storage.NewQueue(a.db, a.log)
+		if err != nil {
+			return err
+		}
+		return fn(a, storage.NewBroadcasts(queue))
+	})
 }
 
 func broadcastID(s string) (int64, error) { return number(s, "a broadcast number such as 3") }

@@ -93,6 +93,17 @@ type app struct {
 // openApp reads the configuration, opens the database and, when asked
 // (MIGRATE_ON_START), migrates it. defaultLevel applies when LOG_LEVEL is
 // unset: the interactive chat keeps the terminal quiet.
+// withApp runs an operator command's work with the database open (and
+// migrated), closing it after.
+func withApp(cmd *cobra.Command, env Env, fn func(*app) error) error {
+	a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	return fn(a)
+}
+
 func openApp(ctx context.Context, env Env, defaultLevel slog.Level, migrate bool) (*app, error) {
 	cfg, err := LoadConfig(env.Getenv)
 	if err != nil {

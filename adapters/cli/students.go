@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -34,24 +33,21 @@ func studentsShow(env Env) *cobra.Command {
 		Short: "Show a student: progress, step, language, identities, open tickets, last messages",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
-			if err != nil {
-				return err
-			}
-			defer a.db.Close()
-			id, err := findStudent(cmd.Context(), a.db, args[0])
-			if err != nil {
-				return err
-			}
-			r, err := a.db.Student(cmd.Context(), id)
-			if errors.Is(err, bot.ErrNotFound) {
-				return noSuchStudent(args[0])
-			}
-			if err != nil {
-				return err
-			}
-			printStudent(env.Stdout, r, a.cfg.Location)
-			return nil
+			return withApp(cmd, env, func(a *app) error {
+				id, err := findStudent(cmd.Context(), a.db, args[0])
+				if err != nil {
+					return err
+				}
+				r, err := a.db.Student(cmd.Context(), id)
+				if errors.Is(err, bot.ErrNotFound) {
+					return noSuchStudent(args[0])
+				}
+				if err != nil {
+					return err
+				}
+				printStudent(env.Stdout, r, a.cfg.Location)
+				return nil
+			})
 		},
 	}
 }
@@ -63,12 +59,9 @@ func studentsErase(env Env) *cobra.Command {
 		Short: "Erase a student as /forget does: identities, conversation, transcript, tickets, messages",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd.Context(), env, slog.LevelWarn, true)
-			if err != nil {
-				return err
-			}
-			defer a.db.Close()
-			return eraseStudent(cmd.Context(), env, a.db, args[0], yes)
+			return withApp(cmd, env, func(a *app) error {
+				return eraseStudent(cmd.Context(), env, a.db, args[0], yes)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "erase without asking")
