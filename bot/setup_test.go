@@ -14,22 +14,7 @@ import (
 )
 
 // testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+type testClock = storagetest.Clock
 
 // syncBuffer collects log output from concurrent handlers.
 type syncBuffer struct {
@@ -75,7 +60,7 @@ func setup(t testing.TB, dbName string) *testBundle {
 		t.Fatal(err)
 	}
 	b := &testBundle{
-		clock: &testClock{t: time.Date(2026, 9, 21, 15, 0, 0, 0, brussels)},
+		clock: storagetest.NewClock(time.Date(2026, 9, 21, 15, 0, 0, 0, brussels)),
 		db:    d.DB,
 		logs:  &syncBuffer{},
 		pack:  pack,

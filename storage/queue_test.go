@@ -244,24 +244,6 @@ func TestFailingEventIsSetAside(t *testing.T) {
 	})
 }
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // On a fake clock, Telegram's limit (30 a second, a burst of 30) gives a
 // burst at once, then one slot every 1/30 s; a sender that takes each slot
 // when it opens sends 10,000 messages in exactly the time the rate allows.
@@ -269,7 +251,7 @@ func TestReserveOnAFakeClock(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		q := newQueue(t, d)
 		start := time.Date(2026, 9, 21, 9, 0, 0, 0, time.UTC)
-		clock := &fakeClock{t: start}
+		clock := storagetest.NewClock(start)
 		q.SetClock(clock.Now)
 		ctx := context.Background()
 		rate := bot.Rate{Every: time.Second / 30, Burst: 30}
