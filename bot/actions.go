@@ -187,7 +187,7 @@ func (s *step) checklist() string {
 	allDone := true
 	for _, a := range p.Accounts {
 		pr := s.c.Account(a.ID)
-		key := "status_todo"
+		key := "status_todo" // the states are Checklist's too
 		switch {
 		case pr.Status == Done:
 			key = "status_done"

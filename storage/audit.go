@@ -35,6 +35,8 @@ func audit(ctx context.Context, tx *sqlx.Tx, e AuditEntry, now time.Time) error 
 const (
 	ActionErase  = "student.erase"  // an operator erased a student
 	ActionForget = "student.forget" // a student erased themselves (/forget)
+	ActionLogin  = "console.login"  // a console user logged in
+	ActionUser   = "console.user"   // a console user was added or removed
 )
 
 func studentSubject(id int64) string { return "student #" + strconv.FormatInt(id, 10) }

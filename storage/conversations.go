@@ -367,6 +367,13 @@ func (s *Conversations) erase(ctx context.Context, tx *sqlx.Tx, studentID int64)
 // eraseStudent deletes the student and the messages to them, for /forget
 // and for an operator's erasure alike.
 func eraseStudent(ctx context.Context, tx *sqlx.Tx, studentID int64) error {
+	// The web chat's mailbox is keyed by chat, not student: it goes first,
+	// while the identities still say which chats were theirs.
+	webChats := `DELETE FROM web_messages WHERE chat_id IN
+		(SELECT chat_id FROM identities WHERE student_id = ? AND platform = 'web')`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(webChats), studentID); err != nil {
+		return fmt.Errorf("erase the web chat of student %d: %w", studentID, err)
+	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), studentID); err != nil {
 		return fmt.Errorf("erase student %d: %w", studentID, err)
 	}

@@ -45,6 +45,7 @@ func (q *Queue) KeepTranscripts(keep time.Duration) { q.retention = keep }
 // Forgotten counts what one retention run deleted.
 type Forgotten struct {
 	Transcript     int64
+	WebMessages    int64 // the web chat's copies of old messages
 	TicketMessages int64
 	// TicketContexts counts resolved tickets whose copy of the last
 	// conversation lines was dropped.
@@ -69,6 +70,11 @@ func (q *Queue) ForgetOld(ctx context.Context) (Forgotten, error) {
 	if f.Transcript, err = deleteInBatches(ctx, q.db, query, before); err != nil {
 		return f, fmt.Errorf("delete old transcript: %w", err)
 	}
+	// The web chat's mailbox is a second copy of the same conversation.
+	query = `DELETE FROM web_messages WHERE id IN (SELECT id FROM web_messages WHERE created_at < ? LIMIT ?)`
+	if f.WebMessages, err = deleteInBatches(ctx, q.db, query, before); err != nil {
+		return f, fmt.Errorf("delete old web chat messages: %w", err)
+	}
 	query = `DELETE FROM ticket_messages WHERE id IN (SELECT m.id FROM ticket_messages m
 		JOIN tickets t ON t.id = m.ticket_id WHERE t.status = 'resolved' AND m.created_at < ? LIMIT ?)`
 	if f.TicketMessages, err = deleteInBatches(ctx, q.db, query, before); err != nil {
@@ -77,9 +83,9 @@ func (q *Queue) ForgetOld(ctx context.Context) (Forgotten, error) {
 	if f.TicketContexts, err = forgetTicketContexts(ctx, q.db, before); err != nil {
 		return f, err
 	}
-	if q.log != nil && f.Transcript+f.TicketMessages+f.TicketContexts > 0 {
+	if q.log != nil && f.Transcript+f.WebMessages+f.TicketMessages+f.TicketContexts > 0 {
 		q.log.InfoContext(ctx, "old conversation text deleted", slog.Time("before", before),
-			slog.Int64("transcript_lines", f.Transcript), slog.Int64("ticket_messages", f.TicketMessages),
+			slog.Int64("transcript_lines", f.Transcript), slog.Int64("web_messages", f.WebMessages), slog.Int64("ticket_messages", f.TicketMessages),
 			slog.Int64("ticket_contexts", f.TicketContexts))
 	}
 	return f, nil

@@ -74,7 +74,7 @@ func newRoot(env Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env), newStats(env),
+	root.AddCommand(newServe(env), newChat(env), newMigrate(env), newContent(env), newTickets(env), newStats(env), newAdmin(env),
 		newBroadcast(env), newAudit(env), newStudents(env))
 	return root
 }
@@ -88,6 +88,8 @@ type app struct {
 	loaded *flows.Pack
 	// observer is told about events and sends (serve's metrics); nil: none.
 	observer bot.Observer
+	// stderr is where lines for the operator go that are not log records.
+	stderr io.Writer
 }
 
 // openApp reads the configuration, opens the database and, when asked
@@ -117,7 +119,7 @@ func openApp(ctx context.Context, env Env, defaultLevel slog.Level, migrate bool
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	a := &app{cfg: cfg, log: log, db: db}
+	a := &app{cfg: cfg, log: log, db: db, stderr: env.Stderr}
 	switch {
 	case migrate && cfg.MigrateOnStart:
 		if _, err := db.Migrate(ctx, log); err != nil {

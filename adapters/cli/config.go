@@ -36,6 +36,12 @@ type Config struct {
 	Proactive      ProactiveConfig
 	// TranscriptRetention is TRANSCRIPT_RETENTION; 0 keeps transcripts.
 	TranscriptRetention time.Duration
+	// PublicURL is PUBLIC_URL: where students and agents reach the web
+	// pages; links the bot gives start with it. Default http://localhost:PORT.
+	PublicURL string
+	// SessionKey is SESSION_KEY; empty: one generated and stored in the
+	// database, so every instance agrees.
+	SessionKey string
 }
 
 // SlackConfig is the SLACK_* variables; the bot runs in Slack when
@@ -113,8 +119,29 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.Helpdesk, err = loadHelpdesk(getenv, c); err != nil {
 		return c, err
 	}
+	if c.PublicURL, c.SessionKey, err = loadWeb(getenv, c.Port); err != nil {
+		return c, err
+	}
 	c.Proactive, err = loadProactive(getenv, c.Location)
 	return c, err
+}
+
+// loadWeb reads PUBLIC_URL and SESSION_KEY.
+func loadWeb(getenv func(string) string, port int) (publicURL, key string, err error) {
+	publicURL = strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_URL")), "/")
+	if publicURL == "" {
+		publicURL = "http://localhost:" + strconv.Itoa(port)
+	}
+	u, perr := url.Parse(publicURL)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("PUBLIC_URL: %q is not an http(s) address such as https://activation.example.edu", publicURL)
+	}
+	key = getenv("SESSION_KEY")
+	if key != "" && len(key) < 32 {
+		// A secret: the error never shows it.
+		return "", "", fmt.Errorf("SESSION_KEY: too short (%d characters); use at least 32 random characters, e.g. `openssl rand -hex 32`", len(key))
+	}
+	return publicURL, key, nil
 }
 
 func loadSlack(getenv func(string) string) (SlackConfig, error) {

@@ -100,8 +100,13 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	if !a.cfg.Helpdesk.Destinations() {
 		a.log.WarnContext(ctx, "no helpdesk destination configured: tickets are stored and shown by `activation-bot tickets` only; set HELPDESK_SLACK_CHANNEL, HELPDESK_TELEGRAM_CHAT_ID or HELPDESK_SMTP_URL")
 	}
+	site, err := a.web(ctx, engine, queue)
+	if err != nil {
+		return err
+	}
+	senders[web.Platform] = site.Sender()
 	mux := http.NewServeMux()
-	mux.Handle("/", web.Routes(a.db, a.log))
+	mux.Handle("/", site.Handler())
 	mux.Handle("GET /metrics", observed.Handler())
 	if tg != nil && tg.Webhook() {
 		mux.Handle(telegram.WebhookPath, tg.WebhookHandler(engine))
@@ -111,8 +116,11 @@ func (a *app) serve(ctx context.Context, addr string) error {
 			mux.Handle(path, h)
 		}
 	}
-	if len(senders) == 0 {
-		a.log.InfoContext(ctx, "no platform configured: set TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN to talk to students there")
+	if tg == nil && sl == nil {
+		a.log.InfoContext(ctx, "no platform configured: students use the web chat only; set TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN to talk to them there too")
+	}
+	if err := a.announceFirstAdmin(ctx); err != nil {
+		return err
 	}
 	dispatcher := bot.NewDispatcher(engine, queue, senders, a.log)
 	queue.EveryMinute(engine.Reannounce)
@@ -150,6 +158,32 @@ func (a *app) serve(ctx context.Context, addr string) error {
 		return cause
 	}
 	return err
+}
+
+// web builds the chat page and the admin console. The session key is
+// SESSION_KEY, or one generated once and stored, so instances agree.
+func (a *app) web(ctx context.Context, engine *bot.Engine, queue *storage.Queue) (*web.Server, error) {
+	key := a.cfg.SessionKey
+	if key == "" {
+		k, err := a.db.Setting(ctx, "session_key", randomSecret)
+		if err != nil {
+			return nil, fmt.Errorf("SESSION_KEY: %w", err)
+		}
+		key = k
+	}
+	return web.New(web.Config{Engine: engine, DB: a.db, Queue: queue, Key: []byte(key), PublicURL: a.cfg.PublicURL, Logger: a.log})
+}
+
+// announceFirstAdmin prints a one-time link to create the first admin of
+// the console while there is none, so a fresh install is usable at once.
+// It goes to standard error as a plain line, not into the structured log.
+func (a *app) announceFirstAdmin(ctx context.Context) error {
+	link, err := web.FirstAdminLink(ctx, a.db, a.cfg.PublicURL)
+	if err != nil || link == "" {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "\nNo console admin yet. Open this link within 24 hours to create one:\n  %s\n(or run: activation-bot admin add NAME --role admin)\n\n", link)
+	return nil
 }
 
 // telegram builds and sets up the Telegram adapter when a token is set.

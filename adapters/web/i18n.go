@@ -1,0 +1,123 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// ui holds the chat page's own words (the bot's words are the pack's).
+var ui = map[string]map[string]string{
+	"en": {
+		"title":          "Activate your accounts",
+		"subtitle":       "Odisee account and KU Leuven association account, step by step",
+		"progress":       "Your progress",
+		"chat":           "Conversation",
+		"you":            "You",
+		"bot":            "Activation bot",
+		"message":        "Your message",
+		"placeholder":    "Type a question, e.g. “which account for Toledo?”",
+		"send":           "Send",
+		"start":          "Start",
+		"intro":          "Hi! I help you activate your two accounts. Press Start, or just type a question.",
+		"language":       "Language",
+		"choices":        "Choose an answer",
+		"another_device": "Continue on another device",
+		"handoff_title":  "Continue on another device",
+		"handoff_text":   "Open this link on your other device within 10 minutes. It works once.",
+		"handoff_back":   "Back to the conversation",
+		"handoff_bad":    "This link is invalid, expired or already used. Ask for a new one on the device where you started.",
+		"expired":        "This page was open too long. Please send your message again.",
+		"empty":          "Please type a message first.",
+		"slow":           "The answer is on its way; it will appear here.",
+		"privacy":        "Never type a password or national registration number here.",
+		"live_off":       "Reload the page to see new messages.",
+		"skip":           "Skip to the message box",
+	},
+	"nl": {
+		"title":          "Activeer je accounts",
+		"subtitle":       "Odisee-account en KU Leuven-associatieaccount, stap voor stap",
+		"progress":       "Je voortgang",
+		"chat":           "Gesprek",
+		"you":            "Jij",
+		"bot":            "Activatiebot",
+		"message":        "Je bericht",
+		"placeholder":    "Stel een vraag, bv. “welk account voor Toledo?”",
+		"send":           "Verstuur",
+		"start":          "Start",
+		"intro":          "Hallo! Ik help je je twee accounts te activeren. Druk op Start, of stel gewoon een vraag.",
+		"language":       "Taal",
+		"choices":        "Kies een antwoord",
+		"another_device": "Verder op een ander toestel",
+		"handoff_title":  "Verder op een ander toestel",
+		"handoff_text":   "Open deze link binnen 10 minuten op je andere toestel. Hij werkt één keer.",
+		"handoff_back":   "Terug naar het gesprek",
+		"handoff_bad":    "Deze link is ongeldig, verlopen of al gebruikt. Vraag een nieuwe op het toestel waar je begon.",
+		"expired":        "Deze pagina stond te lang open. Stuur je bericht opnieuw.",
+		"empty":          "Typ eerst een bericht.",
+		"slow":           "Het antwoord is onderweg; het verschijnt hier.",
+		"privacy":        "Typ hier nooit een wachtwoord of rijksregisternummer.",
+		"live_off":       "Herlaad de pagina om nieuwe berichten te zien.",
+		"skip":           "Naar het berichtveld",
+	},
+	"fr": {
+		"title":          "Active tes comptes",
+		"subtitle":       "Compte Odisee et compte de l'association KU Leuven, étape par étape",
+		"progress":       "Ta progression",
+		"chat":           "Conversation",
+		"you":            "Toi",
+		"bot":            "Bot d'activation",
+		"message":        "Ton message",
+		"placeholder":    "Pose une question, p. ex. « quel compte pour Toledo ? »",
+		"send":           "Envoyer",
+		"start":          "Commencer",
+		"intro":          "Bonjour ! Je t'aide à activer tes deux comptes. Appuie sur Commencer, ou pose simplement une question.",
+		"language":       "Langue",
+		"choices":        "Choisis une réponse",
+		"another_device": "Continuer sur un autre appareil",
+		"handoff_title":  "Continuer sur un autre appareil",
+		"handoff_text":   "Ouvre ce lien sur ton autre appareil dans les 10 minutes. Il ne fonctionne qu'une fois.",
+		"handoff_back":   "Retour à la conversation",
+		"handoff_bad":    "Ce lien est invalide, expiré ou déjà utilisé. Demandes-en un nouveau sur l'appareil où tu as commencé.",
+		"expired":        "Cette page est restée ouverte trop longtemps. Renvoie ton message.",
+		"empty":          "Écris d'abord un message.",
+		"slow":           "La réponse arrive ; elle s'affichera ici.",
+		"privacy":        "N'écris jamais ici un mot de passe ou un numéro de registre national.",
+		"live_off":       "Recharge la page pour voir les nouveaux messages.",
+		"skip":           "Aller au champ de message",
+	},
+}
+
+// pageLang picks the chat page's language: the conversation's, else the
+// one the student chose on the page, else the browser's best match among
+// the pack's languages, else the pack's default.
+func (s *Server) pageLang(r *http.Request, conversation string) string {
+	p := s.engine.Pack()
+	known := func(l string) bool {
+		for _, x := range p.Languages {
+			if x == l {
+				_, ok := ui[l]
+				return ok
+			}
+		}
+		return false
+	}
+	if known(conversation) {
+		return conversation
+	}
+	if c, err := r.Cookie(langCookie); err == nil && known(c.Value) {
+		return c.Value
+	}
+	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	for _, t := range tags {
+		base, _ := t.Base()
+		if l := strings.ToLower(base.String()); known(l) {
+			return l
+		}
+	}
+	if known(p.DefaultLanguage) {
+		return p.DefaultLanguage
+	}
+	return "en"
+}
