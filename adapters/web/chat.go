@@ -368,7 +368,7 @@ func (s *Server) handoff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Handoff = s.link("/continue", map[string][]string{"token": {token}})
-	s.render(w, r, http.StatusOK, "handoff", "chat", v)
+	s.render(w, r, http.StatusOK, "chat", "handoff", v)
 }
 
 // continueHere makes this browser the student of a handoff link.
