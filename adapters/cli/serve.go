@@ -105,6 +105,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 		return err
 	}
 	senders[web.Platform] = site.Sender()
+	a.log.InfoContext(ctx, "web chat and console", slog.String("chat", a.cfg.PublicURL+"/"), slog.String("console", a.cfg.PublicURL+"/admin"))
 	mux := http.NewServeMux()
 	mux.Handle("/", site.Handler())
 	mux.Handle("GET /metrics", observed.Handler())
