@@ -173,7 +173,9 @@ func (e *Engine) guard(in Inbound) Inbound {
 	in.Text, in.ButtonID = clean(in.Text), e.buttonID(in.ButtonID)
 	in.Name = clean(in.Name)
 	found := redact.Text(in.Text)
-	in.Text, in.Secrets = found.Text, found.Found
+	// Secrets found by an earlier guard (an adapter that echoes the text
+	// guards it first) stay found: the text no longer shows them.
+	in.Text, in.Secrets = found.Text, append(in.Secrets, found.Found...)
 	tooLong = tooLong || utf8.RuneCountInString(in.Text) > MaxInputRunes
 	if tooLong {
 		in.Text = truncate(in.Text, MaxInputRunes) + "…"

@@ -30,10 +30,11 @@ const bcryptCost = 12
 const minPassword = 10
 
 // Login attempts are limited per user name and per address, under the
-// limiter every instance shares: 5 attempts, then one every 2 minutes.
+// limiter every instance shares: 5 attempts per name, then one every 2
+// minutes; per address more, as a whole office may share one.
 var (
 	loginPerUser = bot.Rate{Every: 2 * time.Minute, Burst: 5}
-	loginPerAddr = bot.Rate{Every: 10 * time.Second, Burst: 20}
+	loginPerAddr = bot.Rate{Every: 5 * time.Second, Burst: 50}
 )
 
 // consoleView is what every console page gets; Data is the page's own.
