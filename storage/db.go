@@ -22,6 +22,9 @@ import (
 type DB struct {
 	*sqlx.DB
 	dialect dialect
+	// url is the DATABASE_URL, for a second kind of connection (Postgres
+	// notifications); never logged.
+	url string
 }
 
 // Kind returns "postgres" or "sqlite".
@@ -51,7 +54,7 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("connect to %s database %s: %w", d.name, Redact(databaseURL), err)
 	}
-	return &DB{DB: x, dialect: d}, nil
+	return &DB{DB: x, dialect: d, url: databaseURL}, nil
 }
 
 func parseURL(databaseURL string) (dialect, string, error) {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"activation-bot/bot"
 )
 
@@ -56,6 +58,9 @@ func (w *WebChats) Said(ctx context.Context, chatID, eventID, text string) (bool
 	if err != nil {
 		return false, fmt.Errorf("record web message of chat %s: %w", chatID, err)
 	}
+	if n == 1 {
+		w.notify(ctx, chatID)
+	}
 	return n == 1, nil
 }
 
@@ -80,6 +85,7 @@ func (w *WebChats) Sent(ctx context.Context, chatID string, m bot.Outbound) (int
 	if err := w.db.GetContext(ctx, &id, w.db.Rebind(query), chatID, string(body), w.now().UTC()); err != nil {
 		return 0, fmt.Errorf("record message to web chat %s: %w", chatID, err)
 	}
+	w.notify(ctx, chatID)
 	return id, nil
 }
 
@@ -137,6 +143,50 @@ func (w *WebChats) Progress(ctx context.Context, platform, userID string) (lang 
 		accounts[s.Account] = p
 	}
 	return row.Lang, accounts, true, nil
+}
+
+// webChannel is the Postgres notification channel of new web chat lines.
+const webChannel = "web_chat"
+
+// notify tells the other instances that chat has a new line, so their open
+// pages show it at once. SQLite has one process: its pages are woken in
+// process. A lost notification only delays: the pages also poll.
+func (w *WebChats) notify(ctx context.Context, chatID string) {
+	if w.db.Kind() != postgresName {
+		return
+	}
+	_, _ = w.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, webChannel, chatID)
+}
+
+// Listen calls wake with the chat of every line recorded by any instance,
+// and with "" after a lost connection (some may have been missed), until
+// ctx ends. On SQLite it returns at once.
+func (w *WebChats) Listen(ctx context.Context, wake func(chatID string)) error {
+	if w.db.Kind() != postgresName {
+		return nil
+	}
+	l := pq.NewListener(w.db.url, time.Second, time.Minute, func(ev pq.ListenerEventType, _ error) {
+		if ev == pq.ListenerEventReconnected {
+			wake("")
+		}
+	})
+	defer l.Close()
+	if err := l.Listen(webChannel); err != nil {
+		return fmt.Errorf("listen for web chat lines: %w", err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case n := <-l.Notify:
+			if n == nil { // reconnected: the callback woke everyone
+				continue
+			}
+			wake(n.Extra)
+		case <-time.After(time.Minute):
+			go func() { _ = l.Ping() }() // notices a dead connection
+		}
+	}
 }
 
 func nullable(s string) any {

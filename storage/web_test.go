@@ -162,3 +162,41 @@ func TestFirstAdminTokenCreatesOneAdmin(t *testing.T) {
 		require.True(t, has)
 	})
 }
+
+// On Postgres, a line recorded by one instance wakes the pages of another.
+func TestWebLinesWakeOtherInstances(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		other, err := storage.Open(ctx, d.URL)
+		require.NoError(t, err)
+		defer other.Close()
+		woken := make(chan string, 16)
+		done := make(chan error, 1)
+		go func() {
+			done <- storage.NewWebChats(other).Listen(ctx, func(chat string) { woken <- chat })
+		}()
+		if d.Name == "sqlite" {
+			require.NoError(t, <-done, "one process: nothing to listen to")
+			return
+		}
+		chat := "chat-" + t.Name()
+		// The listener may not be connected yet: record until it hears.
+		require.Eventually(t, func() bool {
+			_, err := storage.NewWebChats(d.DB).Sent(ctx, chat, bot.Outbound{Text: "hi"})
+			require.NoError(t, err)
+			for {
+				select {
+				case got := <-woken:
+					if got == chat {
+						return true
+					}
+				case <-time.After(100 * time.Millisecond):
+					return false
+				}
+			}
+		}, 10*time.Second, 10*time.Millisecond)
+		cancel()
+		require.NoError(t, <-done)
+	})
+}

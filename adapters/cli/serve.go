@@ -147,6 +147,11 @@ func (a *app) serve(ctx context.Context, addr string) error {
 			}
 		}()
 	}
+	go func() {
+		if err := site.Listen(runCtx); err != nil {
+			a.log.WarnContext(runCtx, "web pages will see other instances' messages only by polling", slog.Any("error", err))
+		}
+	}()
 	if sl != nil && sl.SocketMode() {
 		go func() {
 			if err := sl.RunSocketMode(runCtx, engine); err != nil {

@@ -22,6 +22,10 @@ const shownLines = 200
 // answer before showing the page; the answer shows on the next load anyway.
 const replyWait = 4 * time.Second
 
+// pollEvery is how often an open page looks for lines it was not woken
+// for (a notification lost while reconnecting).
+const pollEvery = 15 * time.Second
+
 // handoffTTL is how long a link to continue on another device works.
 const handoffTTL = 10 * time.Minute
 
@@ -416,7 +420,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	end := time.NewTimer(5 * time.Minute) // a fresh stream now and then frees a stuck proxy
 	defer end.Stop()
-	poll := time.NewTicker(2 * time.Second)
+	// A page is woken when its chat has a new line (in process, or by a
+	// notification from another instance); the poll is the safety net.
+	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
 	idle := 0
 	for {
@@ -429,7 +435,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		} else {
 			idle = 0
 		}
-		if idle >= 10 { // a comment every 20 s keeps proxies from closing it
+		if idle >= 2 { // a comment every 30 s keeps proxies from closing it
 			idle = 0
 			if s.write(rc, w, ": keep-alive\n\n") != nil {
 				return

@@ -2,8 +2,8 @@ package web
 
 import "sync"
 
-// hub wakes the live pages of a chat when a message for it is recorded in
-// this process; pages also poll, for messages recorded by other instances.
+// hub wakes the live pages of a chat when a line for it is recorded: in
+// this process directly, by other instances through Server.Listen.
 type hub struct {
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{}
@@ -31,10 +31,21 @@ func (h *hub) subscribe(chat string) (<-chan struct{}, func()) {
 	}
 }
 
+// notify wakes the pages of chat; "" wakes every page.
 func (h *hub) notify(chat string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for c := range h.subs[chat] {
+	if chat == "" {
+		for _, subs := range h.subs {
+			wake(subs)
+		}
+		return
+	}
+	wake(h.subs[chat])
+}
+
+func wake(subs map[chan struct{}]struct{}) {
+	for c := range subs {
 		select {
 		case c <- struct{}{}:
 		default: // already woken

@@ -115,6 +115,12 @@ func (s *Server) Handler() http.Handler {
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 
+// Listen wakes this instance's open pages when another instance records a
+// line for them (Postgres notifications), until ctx ends.
+func (s *Server) Listen(ctx context.Context) error {
+	return s.chats.Listen(ctx, s.hub.notify)
+}
+
 // Sender delivers the bot's messages to web chats.
 func (s *Server) Sender() bot.Sender { return &sender{s: s} }
 
