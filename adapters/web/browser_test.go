@@ -250,6 +250,29 @@ func (b *tab) lastBot() string {
 	return get(b, "read the bot's last message", chromedp.Text(chromedp.CSS(`#log li.line.out:last-child .bubble`)))
 }
 
+// waitBot waits until a message of the bot matches the regular expression
+// re, and returns its first group.
+func (b *tab) waitBot(re string) string {
+	b.c.t.Helper()
+	js := fmt.Sprintf(`(() => {
+		const re = new RegExp(%q);
+		for (const el of document.querySelectorAll('#log li.line.out .bubble')) {
+			const m = el.textContent.match(re);
+			if (m) { return m[1] || m[0]; }
+		}
+		return "";
+	})()`, re)
+	return get(b, "wait for the bot to say "+re, chromedp.Poll[string](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// waitDone waits until the progress checklist shows account done: the
+// progress event follows the bot's lines, so it may come a moment later.
+func (b *tab) waitDone(account string) {
+	b.c.t.Helper()
+	b.do("wait for "+account+" done in the checklist", chromedp.WaitVisible(
+		chromedp.CSS(fmt.Sprintf(`#checklist li.state-done[data-account=%q]`, account))))
+}
+
 // checklist returns the progress list as account → state class.
 func (b *tab) checklist() map[string]string {
 	b.c.t.Helper()
@@ -296,7 +319,8 @@ func TestBrowserStudentAndConsole(t *testing.T) {
 	require.Contains(t, st.lastBot(), "activate your Odisee account")
 	st.press("odisee_done", "kuleuven_done")
 	require.Contains(t, st.lastBot(), "activate your account of the KU Leuven association")
-	require.Equal(t, "state-done", st.checklist()["odisee"])
+	st.waitDone("odisee")
+	require.Equal(t, map[string]string{"odisee": "state-done", "kuleuven": "state-todo"}, st.checklist())
 	st.shot("chat-step", "chat.png")
 	st.press("kuleuven_done", "#all-done")
 	require.Contains(t, st.lastBot(), "Your accounts have been activated!")
@@ -317,6 +341,16 @@ func TestBrowserStudentAndConsole(t *testing.T) {
 		chromedp.WaitVisible(answer("start_activation")))
 	phone.press("start_activation", "emails_both")
 	phone.noPhantomScroll()
+
+	// The phone's student reports a problem: the helpdesk gets a ticket.
+	phone.press("report", "problem:other")
+	phone.press("problem:other", "report_cancel")
+	phone.do("describe the problem",
+		chromedp.SendKeys(chromedp.ID("text"), "My activation e-mails went to an old address"),
+		chromedp.Click(chromedp.CSS(`#say button[type="submit"]`)))
+	ticket := phone.waitBot(`Your report is ticket #(\d+)`)
+	phone.shot("chat-phone-ticket", "")
+	t.Logf("the student's ticket: #%s", ticket)
 	phone.shot("chat-phone", "")
 
 	// The admin.
