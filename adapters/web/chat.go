@@ -174,7 +174,7 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 	if event == "" || len(event) > 64 {
 		event = newID()
 	}
-	in := bot.Inbound{Platform: Platform, EventID: "page-" + event, UserID: id, ChatID: id,
+	in := bot.Inbound{Platform: Platform, EventID: id + ":" + event, // scoped: a nonce is only unique per browser UserID: id, ChatID: id,
 		Text: text, ButtonID: button, LocaleHint: s.pageLang(r, "")}
 	ctx, cancel := background(r, 10*time.Second)
 	defer cancel()
