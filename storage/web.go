@@ -112,6 +112,19 @@ func (w *WebChats) Messages(ctx context.Context, chatID string, after int64, lim
 	return out, nil
 }
 
+// Answered reports whether the chat's event was handled and every reply to
+// the chat recorded: what a page posted without script waits for.
+func (w *WebChats) Answered(ctx context.Context, platform, chatID, eventID string) (bool, error) {
+	var pending int
+	query := `SELECT
+		(SELECT COUNT(*) FROM inbox WHERE platform = ? AND event_id = ? AND processed_at IS NULL) +
+		(SELECT COUNT(*) FROM outbox WHERE platform = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL)`
+	if err := w.db.GetContext(ctx, &pending, w.db.Rebind(query), platform, eventID, platform, chatID); err != nil {
+		return false, fmt.Errorf("check the answer to web chat %s: %w", chatID, err)
+	}
+	return pending == 0, nil
+}
+
 // Progress returns the conversation of a web chat's student as the page's
 // checklist needs it: language and accounts. ok is false before the
 // student's first message.

@@ -25,14 +25,6 @@ func (s *Server) studentRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/students", s.admin(s.todo("students", "Students")))
 }
 
-func (s *Server) contentRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/content", s.admin(s.todo("content", "Content")))
-}
-
-func (s *Server) userRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/users", s.admin(s.todo("users", "Console users")))
-}
-
 func (s *Server) todo(nav, title string) handler {
 	return func(w http.ResponseWriter, r *http.Request, u storage.ConsoleUser) {
 		s.page(w, r, http.StatusOK, &u, "todo", consoleView{Title: title, Nav: nav})

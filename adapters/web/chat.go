@@ -174,7 +174,8 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 	if event == "" || len(event) > 64 {
 		event = newID()
 	}
-	in := bot.Inbound{Platform: Platform, EventID: "page-" + event, UserID: id, ChatID: id,
+	// The page's nonce is unique per browser only: the event id is scoped.
+	in := bot.Inbound{Platform: Platform, EventID: id + ":" + event, UserID: id, ChatID: id,
 		Text: text, ButtonID: button, LocaleHint: s.pageLang(r, "")}
 	ctx, cancel := background(r, 10*time.Second)
 	defer cancel()
@@ -190,7 +191,7 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notice := ""
-	if !s.awaitReply(r.Context(), id, lineID, woken) {
+	if !s.awaitAnswer(r.Context(), id, in.EventID, woken) {
 		notice = "slow"
 	}
 	s.answer(w, r, http.StatusSeeOther, notice, lineID)
@@ -242,17 +243,15 @@ func (s *Server) buttonLabel(ctx context.Context, chat, id, lang string) string 
 	return id
 }
 
-// awaitReply waits until the bot answered after line, or replyWait.
-func (s *Server) awaitReply(ctx context.Context, chat string, after int64, woken <-chan struct{}) bool {
+// awaitAnswer waits until the bot handled the event and every reply to
+// the chat is on the page, or replyWait.
+func (s *Server) awaitAnswer(ctx context.Context, chat, eventID string, woken <-chan struct{}) bool {
 	timeout := time.NewTimer(replyWait)
 	defer timeout.Stop()
-	poll := time.NewTicker(250 * time.Millisecond) // another instance may answer
+	poll := time.NewTicker(100 * time.Millisecond) // another instance may answer
 	defer poll.Stop()
 	for {
-		lines, err := s.chats.Messages(ctx, chat, after, 1)
-		if err == nil && len(lines) > 0 && !lines[0].In {
-			// The rest of the answer follows within the same delivery job.
-			_ = sleepCtx(ctx, 150*time.Millisecond)
+		if done, err := s.chats.Answered(ctx, Platform, chat, eventID); err == nil && done {
 			return true
 		}
 		select {
@@ -263,17 +262,6 @@ func (s *Server) awaitReply(ctx context.Context, chat string, after int64, woken
 		case <-woken:
 		case <-poll.C:
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -336,19 +324,14 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if started {
-			in := bot.Inbound{Platform: Platform, EventID: "lang-" + newID(), UserID: id, ChatID: id, Text: "/language " + lang}
+			in := bot.Inbound{Platform: Platform, EventID: id + ":lang-" + newID(), UserID: id, ChatID: id, Text: "/language " + lang}
+			woken, unsubscribe := s.hub.subscribe(id)
+			defer unsubscribe()
 			if err := s.engine.Accept(ctx, in); err != nil {
 				s.fail(w, r, "switch language", err)
 				return
 			}
-			woken, unsubscribe := s.hub.subscribe(id)
-			defer unsubscribe()
-			last, _ := s.chats.Messages(ctx, id, 0, 1)
-			var after int64
-			if len(last) > 0 {
-				after = last[0].ID
-			}
-			s.awaitReply(r.Context(), id, after, woken)
+			s.awaitAnswer(r.Context(), id, in.EventID, woken)
 		}
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -71,7 +71,7 @@ func richText(s string) template.HTML {
 		b.WriteString(template.HTMLEscapeString(s[last:m[0]]))
 		target := s[m[0]:m[1]]
 		href := target
-		if !strings.HasPrefix(target, "http") {
+		if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
 			href = "mailto:" + target
 		}
 		fmt.Fprintf(&b, `<a href="%s" rel="noopener noreferrer">%s</a>`, template.HTMLEscapeString(href), template.HTMLEscapeString(target))

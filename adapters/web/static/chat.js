@@ -26,7 +26,7 @@
       part.replace(linkRe, function (m, _g, at) {
         el.appendChild(document.createTextNode(part.slice(last, at)));
         var a = document.createElement("a");
-        a.href = m.indexOf("http") === 0 ? m : "mailto:" + m;
+        a.href = /^https?:\/\//.test(m) ? m : "mailto:" + m;
         a.rel = "noopener noreferrer";
         a.textContent = m;
         el.appendChild(a);
