@@ -119,7 +119,7 @@ func newChrome(t *testing.T, base string) *chrome {
 	return c
 }
 
-// watch records the page's uncaught script errors; the test fails on any.
+// watch records the page's errors; the test fails on any.
 func (c *chrome) watch(ctx context.Context) {
 	msgs := chromedp.Console(ctx)
 	go func() {
@@ -127,9 +127,12 @@ func (c *chrome) watch(ctx context.Context) {
 			if err != nil {
 				return
 			}
-			if m.Type == chromedp.ConsoleException {
+			// An error is a script error, a resource that failed to load
+			// (not the favicon, which the pages do not have) or a blocked
+			// content security policy.
+			if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError && !strings.Contains(m.URL, "/favicon.ico") {
 				c.mu.Lock()
-				c.exceptions = append(c.exceptions, m.Text)
+				c.exceptions = append(c.exceptions, fmt.Sprintf("%s %s (%s)", m.Type, m.Text, m.URL))
 				c.mu.Unlock()
 			}
 		}
@@ -138,7 +141,7 @@ func (c *chrome) watch(ctx context.Context) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if len(c.exceptions) > 0 {
-			c.t.Errorf("script errors on the page: %s", strings.Join(c.exceptions, "; "))
+			c.t.Errorf("errors on the page: %s", strings.Join(c.exceptions, "; "))
 		}
 	})
 }
