@@ -17,10 +17,6 @@ func (s *Server) ticketRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/tickets", s.agent(s.todo("tickets", "Tickets")))
 }
 
-func (s *Server) broadcastRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/broadcasts", s.admin(s.todo("broadcasts", "Broadcasts")))
-}
-
 func (s *Server) studentRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/students", s.admin(s.todo("students", "Students")))
 }
