@@ -42,10 +42,6 @@ func (s *Server) tickets() bot.TicketStore {
 	return storage.NewTickets(s.db, s.cfg.Queue)
 }
 
-type option struct {
-	Value, Label string
-}
-
 type ticketRow struct {
 	bot.Ticket
 	CategoryLabel string
@@ -70,12 +66,12 @@ func (s *Server) categoryLabel(id string) string {
 func (s *Server) ticketList(w http.ResponseWriter, r *http.Request, u storage.ConsoleUser) {
 	q := r.URL.Query()
 	v := ticketListView{Status: q.Get("status"), Category: q.Get("category"), Q: strings.TrimSpace(q.Get("q"))}
-	v.Statuses = []option{{"", "Waiting (open and claimed)"}, {bot.TicketOpen, "Open"}, {bot.TicketClaimed, "Claimed"},
-		{bot.TicketResolved, "Resolved"}, {"all", "All"}}
-	v.Categories = []option{{"", "All categories"}}
+	v.Statuses = []option{{Value: "", Label: "Waiting (open and claimed)"}, {Value: bot.TicketOpen, Label: "Open"},
+		{Value: bot.TicketClaimed, Label: "Claimed"}, {Value: bot.TicketResolved, Label: "Resolved"}, {Value: "all", Label: "All"}}
+	v.Categories = []option{{Value: "", Label: "All categories"}}
 	okCategory := v.Category == ""
 	for _, p := range s.engine.Pack().Problems {
-		v.Categories = append(v.Categories, option{p.ID, s.categoryLabel(p.ID)})
+		v.Categories = append(v.Categories, option{Value: p.ID, Label: s.categoryLabel(p.ID)})
 		okCategory = okCategory || p.ID == v.Category
 	}
 	problem := ""
