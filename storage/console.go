@@ -127,16 +127,24 @@ func (c *Console) HasAdmin(ctx context.Context) (bool, error) {
 	return n > 0, nil
 }
 
-// RemoveUser deletes a console user and their sessions.
+// RemoveUser deletes a console user, their sessions and their unused
+// password links (a link must not outlive them for someone re-added under
+// the same name).
 func (c *Console) RemoveUser(ctx context.Context, name string) error {
-	res, err := c.db.ExecContext(ctx, c.db.Rebind(`DELETE FROM console_users WHERE name = ?`), name)
-	if err != nil {
-		return fmt.Errorf("remove console user %s: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("console user %s: %w", name, bot.ErrNotFound)
-	}
-	return nil
+	return inTx(ctx, c.db, "remove console user", func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM console_users WHERE name = ?`), name)
+		if err != nil {
+			return fmt.Errorf("remove console user %s: %w", name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("console user %s: %w", name, bot.ErrNotFound)
+		}
+		query := `DELETE FROM one_time_tokens WHERE purpose = ? AND subject = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), TokenPassword, name); err != nil {
+			return fmt.Errorf("remove the links of console user %s: %w", name, err)
+		}
+		return nil
+	})
 }
 
 // IssueToken stores a one-time token for purpose and subject (a user's
@@ -260,8 +268,8 @@ func ValidRole(role string) bool { return role == RoleAgent || role == RoleAdmin
 // ValidUserName reports whether name can be a console user's name: what
 // the audit log and tickets show as web:<name>.
 func ValidUserName(name string) bool {
-	if name == "" || len(name) > 64 {
-		return false
+	if name == "" || len(name) > 64 || strings.Trim(name, ".") == "" {
+		return false // "." and ".." would be paths in the console's links
 	}
 	return strings.IndexFunc(name, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-@", r))

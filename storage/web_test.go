@@ -138,9 +138,15 @@ func TestConsoleSessionsExpireAndEndWithTheUser(t *testing.T) {
 		require.ErrorIs(t, err, bot.ErrNotFound, "expired")
 
 		require.NoError(t, c.StartSession(ctx, "s2", u.ID, time.Hour))
+		require.NoError(t, c.IssueToken(ctx, "link", storage.TokenPassword, "ada", time.Hour))
 		require.NoError(t, c.RemoveUser(ctx, "ada"))
 		_, err = c.Session(ctx, "s2")
 		require.ErrorIs(t, err, bot.ErrNotFound, "a removed user's session ends")
+		_, err = c.AddUser(ctx, "ada", storage.RoleAdmin)
+		require.NoError(t, err)
+		_, err = c.PeekToken(ctx, "link", storage.TokenPassword)
+		require.ErrorIs(t, err, storage.ErrTokenInvalid, "an old link does not open the new ada")
+		require.False(t, storage.ValidUserName(".."))
 	})
 }
 

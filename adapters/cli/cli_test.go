@@ -179,6 +179,14 @@ func TestContentCheck(t *testing.T) {
 	require.Contains(t, r.stderr, "links.yaml:1: report_problme: unknown link")
 }
 
+func TestContentDiagram(t *testing.T) {
+	r := run(t, nil, "", "content", "diagram")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.True(t, strings.HasPrefix(r.stdout, "flowchart"), r.stdout)
+	require.Contains(t, r.stdout, "n_greeting")
+	require.Contains(t, r.stdout, "-->")
+}
+
 func TestContentCheckReportsStructuralErrors(t *testing.T) {
 	r := run(t, nil, "", "content", "show")
 	require.Equal(t, 0, r.code)

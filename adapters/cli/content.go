@@ -50,6 +50,23 @@ func newContent(env Env) *cobra.Command {
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
+		Use:   "diagram",
+		Short: "Print the flow as a Mermaid flowchart (paste it into any Mermaid editor)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := LoadConfig(env.Getenv)
+			if err != nil {
+				return err
+			}
+			pack, err := cfg.LoadPack()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprint(env.Stdout, flows.Diagram(pack).Mermaid())
+			return err
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "Print the embedded content pack, to start your own CONTENT_FILE from",
 		Args:  cobra.NoArgs,

@@ -13,17 +13,6 @@ func (s *Server) funnelRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/funnel", s.admin(s.todo("funnel", "Funnel")))
 }
 
-func (s *Server) ticketRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/tickets", s.agent(s.todo("tickets", "Tickets")))
-}
-
-func (s *Server) broadcastRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/broadcasts", s.admin(s.todo("broadcasts", "Broadcasts")))
-}
-
-func (s *Server) studentRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/students", s.admin(s.todo("students", "Students")))
-}
 
 func (s *Server) todo(nav, title string) handler {
 	return func(w http.ResponseWriter, r *http.Request, u storage.ConsoleUser) {
