@@ -268,6 +268,27 @@ func (b *tab) waitBot(re string) string {
 	return get(b, "wait for the bot to say "+re, chromedp.Poll[string](js, chromedp.WithPollingInterval(50*time.Millisecond)))
 }
 
+// waitText is an action that waits until the element sel holds text. It
+// asks again until then, also across a page load (which ends a poll
+// running in the page).
+func (b *tab) waitText(sel, text string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); return !!el && el.textContent.includes(%q); })()`, sel, text)
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if ok, err := chromedp.Evaluate[bool](js)(ctx, tg); err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%q never showed %q: %w", sel, text, ctx.Err())
+			case <-tick.C:
+			}
+		}
+	})
+}
+
 // waitDone waits until the progress checklist shows account done: the
 // progress event follows the bot's lines, so it may come a moment later.
 func (b *tab) waitDone(account string) {
@@ -374,6 +395,46 @@ func TestBrowserStudentAndConsole(t *testing.T) {
 		admin.open("/admin/"+page, fmt.Sprintf(`nav a[href="/admin/%s"][aria-current="page"]`, page))
 		admin.shot("console-"+page, "")
 	}
+
+	// The admin claims the phone student's ticket, answers and resolves
+	// it; the student reads each step in the chat as it happens.
+	href := "/admin/tickets/" + ticket
+	admin.open("/admin/tickets", fmt.Sprintf(`a[href=%q]`, href))
+	admin.do("open the ticket",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href=%q]`, href))),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`form[action="%s/claim"]`, href))))
+	require.Contains(t, get(admin, "read the description", chromedp.Text(chromedp.CSS(`main pre`))), "My activation e-mails went to an old address")
+	admin.shot("console-ticket", "")
+	admin.do("claim",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="%s/claim"] button`, href))),
+		admin.waitText(`main dd .badge`, "claimed"))
+	phone.waitBot(`(A helpdesk colleague is looking at ticket #` + ticket + `)`)
+	admin.do("answer",
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="text"]`), "We sent the e-mails again, to your new address."),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="%s/reply"] button[type="submit"]`, href))),
+		admin.waitText(`section[aria-labelledby="messages-h"]`, "We sent the e-mails again, to your new address."))
+	phone.waitBot(`(We sent the e-mails again, to your new address\.)`)
+	admin.do("resolve",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="%s/resolve"] button`, href))),
+		admin.waitText(`main dd .badge`, "resolved"),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`form[action="%s/reopen"]`, href))))
+	phone.waitBot(`(The helpdesk closed ticket #` + ticket + ` as solved)`)
+	admin.shot("console-ticket-resolved", "")
+	phone.shot("chat-phone-helpdesk", "")
+
+	// The admin composes a broadcast to every student and reaches its
+	// preview: both students of this site get it.
+	admin.open("/admin/broadcasts/new", `form[action="/admin/broadcasts/preview"]`)
+	admin.do("compose a broadcast",
+		chromedp.Click(chromedp.CSS(`input[name="audience"][value="all"]`)),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="text_en"]`), "The welcome day starts at 9:00 in the main hall."))
+	admin.shot("console-broadcast-new", "")
+	admin.do("preview the broadcast",
+		chromedp.Click(chromedp.CSS(`form[action="/admin/broadcasts/preview"] button[type="submit"].primary`)),
+		chromedp.WaitVisible(chromedp.ID("total")))
+	require.Equal(t, "2", get(admin, "read the recipients", chromedp.Text(chromedp.ID("total"))), "both students get it")
+	require.Contains(t, get(admin, "read the heading", chromedp.Text(chromedp.CSS(`main h2`))), "Recipients: 2")
+	admin.shot("console-broadcast-preview", "")
 }
 
 // TestBrowserWithoutJavaScript: with scripts off, the forms post and the
