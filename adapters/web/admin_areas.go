@@ -9,10 +9,6 @@ import (
 // The console's areas. Each is its own file; until an area is built its
 // page says so.
 
-func (s *Server) funnelRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/funnel", s.admin(s.todo("funnel", "Funnel")))
-}
-
 func (s *Server) ticketRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/tickets", s.agent(s.todo("tickets", "Tickets")))
 }

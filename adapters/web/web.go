@@ -41,6 +41,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock of sessions and tokens; nil: the wall clock.
 	Now func() time.Time
+	// Location is campus time (TZ_CAMPUS), where the console's dates are
+	// read and its days begin; nil: Europe/Brussels.
+	Location *time.Location
 }
 
 // Server serves the student chat page (/), the admin console (/admin) and
@@ -76,6 +79,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		loc, err := time.LoadLocation("Europe/Brussels")
+		if err != nil {
+			return nil, fmt.Errorf("web: load time zone: %w", err)
+		}
+		cfg.Location = loc
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Server{
