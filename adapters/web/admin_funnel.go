@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -120,7 +121,7 @@ func (e errBadSince) Error() string {
 	return fmt.Sprintf("%q is not a date: use the form YYYY-MM-DD, such as 2026-09-01", e.value)
 }
 
-// query reads the figures the request asks for: since is a day on campus,
+// funnelQuery reads the figures the request asks for: since is a day on campus,
 // students from its midnight on.
 func (s *Server) funnelQuery(r *http.Request) (funnelQuery, error) {
 	loc := s.cfg.Location
@@ -173,13 +174,7 @@ func (s *Server) funnelPage(w http.ResponseWriter, r *http.Request, u storage.Co
 	s.page(w, r, http.StatusOK, &u, "funnel", consoleView{Title: "Funnel", Nav: "funnel", Data: q.view()})
 }
 
-func asBadSince(err error, bad *errBadSince) bool {
-	b, ok := err.(errBadSince)
-	if ok {
-		*bad = b
-	}
-	return ok
-}
+func asBadSince(err error, bad *errBadSince) bool { return errors.As(err, bad) }
 
 // view arranges the figures as the page shows them.
 func (q funnelQuery) view() funnelView {

@@ -33,7 +33,7 @@ func (s *site) student(platform, user, locale, name string, steps ...string) {
 	}
 }
 
-// strongRe reads a figure the page shows as <strong id="...">N</strong>.
+// strong reads a figure the page shows as <strong id="...">N</strong>.
 func strong(t *testing.T, body, id string) string {
 	t.Helper()
 	m := regexp.MustCompile(`<strong id="` + id + `">([^<]*)</strong>`).FindStringSubmatch(body)
