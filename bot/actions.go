@@ -187,17 +187,7 @@ func (s *step) checklist() string {
 	allDone := true
 	for _, a := range p.Accounts {
 		pr := s.c.Account(a.ID)
-		key := "status_todo" // the states are Checklist's too
-		switch {
-		case pr.Status == Done:
-			key = "status_done"
-		case pr.Status == Waiting && s.now.Before(pr.Until):
-			key = "status_waiting"
-		case pr.Status == Waiting:
-			key = "status_ready"
-		case pr.Status == Problem:
-			key = "status_problem"
-		}
+		key := "status_" + accountState(pr, s.now)
 		allDone = allDone && pr.Status == Done
 		lines = append(lines, s.render(p.Message(key, lang), a.ID, map[string]string{"account": p.Localize(a.Name, lang)}))
 	}

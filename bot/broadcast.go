@@ -49,6 +49,10 @@ var broadcastPlatforms = []string{"telegram", "slack", "web"}
 // so reminders and broadcasts pass its students by.
 const TerminalPlatform = "console"
 
+// MaxBroadcastRunes bounds a broadcast's text: it must fit in one
+// Telegram message (4096) with room for the button.
+const MaxBroadcastRunes = 4000
+
 // ReachesProactively reports whether the bot can write first on platform.
 func ReachesProactively(platform string) bool { return platform != TerminalPlatform }
 

@@ -24,17 +24,7 @@ func (e *Engine) Checklist(lang string, accounts map[string]Progress) []Checklis
 	items := make([]ChecklistItem, 0, len(e.pack.Accounts))
 	for _, a := range e.pack.Accounts {
 		pr := s.c.Account(a.ID)
-		state := "todo"
-		switch {
-		case pr.Status == Done:
-			state = "done"
-		case pr.Status == Waiting && s.now.Before(pr.Until):
-			state = "waiting"
-		case pr.Status == Waiting:
-			state = "ready"
-		case pr.Status == Problem:
-			state = "problem"
-		}
+		state := accountState(pr, s.now)
 		name := e.pack.Localize(a.Name, s.c.Lang)
 		text := s.render(e.pack.Message("status_"+state, s.c.Lang), a.ID, map[string]string{"account": name})
 		items = append(items, ChecklistItem{Account: a.ID, Name: name, State: state, Until: pr.Until, Text: text})
@@ -46,3 +36,19 @@ func (e *Engine) Checklist(lang string, accounts map[string]Progress) []Checklis
 // stores it: an adapter that echoes the student's words (the web chat)
 // shows this, redacted, text. Guarding twice changes nothing more.
 func (e *Engine) Guard(in Inbound) Inbound { return e.guard(in) }
+
+// accountState is how /status and the checklist word an account's
+// progress: todo, waiting, ready (the wait is over), done or problem.
+func accountState(pr Progress, now time.Time) string {
+	switch {
+	case pr.Status == Done:
+		return "done"
+	case pr.Status == Waiting && now.Before(pr.Until):
+		return "waiting"
+	case pr.Status == Waiting:
+		return "ready"
+	case pr.Status == Problem:
+		return "problem"
+	}
+	return "todo"
+}

@@ -32,9 +32,6 @@ func newBroadcast(env Env) *cobra.Command {
 	return cmd
 }
 
-// maxBroadcastRunes bounds a broadcast's text: one Telegram message.
-const maxBroadcastRunes = 4000
-
 type createFlags struct {
 	segment, at string
 	texts       map[string]*string
@@ -130,8 +127,8 @@ func (a *app) broadcastFromFlags(f createFlags) (bot.Broadcast, error) {
 	b := bot.Broadcast{Segment: seg, Texts: map[string]string{}, Button: f.button, CreatedBy: operator().Identity, SendAt: time.Now()}
 	for lang, text := range f.texts {
 		t := strings.TrimSpace(*text)
-		if n := len([]rune(t)); n > maxBroadcastRunes {
-			return b, fmt.Errorf("--text-%s: %d characters, at most %d fit in one message", lang, n, maxBroadcastRunes)
+		if n := len([]rune(t)); n > bot.MaxBroadcastRunes {
+			return b, fmt.Errorf("--text-%s: %d characters, at most %d fit in one message", lang, n, bot.MaxBroadcastRunes)
 		}
 		if t != "" {
 			b.Texts[lang] = t

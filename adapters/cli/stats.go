@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -74,25 +73,9 @@ func accountIDs(p *flows.Pack) []string {
 	return ids
 }
 
-// flowOrder is the main path through the pack: the greeting, each
-// account's entry and steps nodes, then the completion. The wait is a
-// detour only students whose e-mail came recently take: in the path it
-// would show more students reaching the next step than the wait.
-func flowOrder(p *flows.Pack) []string {
-	var order []string
-	add := func(n string) {
-		if n != "" && !slices.Contains(order, n) {
-			order = append(order, n)
-		}
-	}
-	add(p.Start)
-	for _, a := range p.Accounts {
-		add(a.Entry)
-		add(a.Steps)
-	}
-	add(p.Completed)
-	return order
-}
+// flowOrder is the pack's main path (flows.Pack.MainPath), the order the
+// funnel is shown in, here and on the console's funnel page.
+func flowOrder(p *flows.Pack) []string { return p.MainPath() }
 
 // report is the funnel as printed; its JSON keys are the `stats --json`
 // contract.

@@ -18,10 +18,6 @@ import (
 // broadcast`, composed in a form, previewed as the students will see them,
 // then queued; the running queue sends them.
 
-// maxBroadcastRunes bounds a broadcast's text: one Telegram message (as
-// the CLI's --text-<lang>).
-const maxBroadcastRunes = 4000
-
 // broadcastOnce keeps a confirmed form from being queued twice (a double
 // click on Send): its token is taken once, for a day.
 var broadcastOnce = bot.Rate{Every: 24 * time.Hour, Burst: 1}
@@ -86,7 +82,7 @@ type composeView struct {
 
 func (s *Server) composeView(f broadcastForm) composeView {
 	p := s.engine.Pack()
-	v := composeView{Form: f, MaxRunes: maxBroadcastRunes, Zone: s.engine.Location().String()}
+	v := composeView{Form: f, MaxRunes: bot.MaxBroadcastRunes, Zone: s.engine.Location().String()}
 	for _, value := range s.progressValues() {
 		v.Progress = append(v.Progress, option{Value: value, Label: s.progressLabel(value), Checked: slices.Contains(f.Progress, value)})
 	}
@@ -238,8 +234,8 @@ func (s *Server) broadcastFrom(f broadcastForm, u storage.ConsoleUser) (bot.Broa
 	b := bot.Broadcast{Segment: seg, Texts: map[string]string{}, Button: f.Button, CreatedBy: u.Identity(), SendAt: now}
 	for _, lang := range pack.Languages {
 		t := f.Texts[lang]
-		if n := len([]rune(t)); n > maxBroadcastRunes {
-			return b, fmt.Errorf("The %s text has %d characters; at most %d fit in one message.", langName(lang), n, maxBroadcastRunes)
+		if n := len([]rune(t)); n > bot.MaxBroadcastRunes {
+			return b, fmt.Errorf("The %s text has %d characters; at most %d fit in one message.", langName(lang), n, bot.MaxBroadcastRunes)
 		}
 		if t != "" {
 			b.Texts[lang] = t

@@ -16,19 +16,6 @@ import (
 	"activation-bot/storage/storagetest"
 )
 
-// student writes to the bot as a student of platform would, through the
-// real engine: first "hi" with a locale, then the buttons pressed.
-func (s *site) student(platform, id, locale string, buttons ...string) {
-	s.t.Helper()
-	ctx := context.Background()
-	_, err := s.Engine.Handle(ctx, bot.Inbound{Platform: platform, UserID: id, ChatID: id, Text: "hi", LocaleHint: locale})
-	require.NoError(s.t, err)
-	for _, b := range buttons {
-		_, err := s.Engine.Handle(ctx, bot.Inbound{Platform: platform, UserID: id, ChatID: id, ButtonID: b})
-		require.NoError(s.t, err)
-	}
-}
-
 func (s *site) broadcastList() []bot.Broadcast {
 	s.t.Helper()
 	list, err := storage.NewBroadcasts(s.Queue).List(context.Background())
@@ -56,10 +43,10 @@ func previewTotal(t *testing.T, body string) string {
 func TestConsoleBroadcasts(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		s := newSite(t, d)
-		s.student(Platform, "w-en", "en")
-		s.student(Platform, "w-nl", "nl-BE", "start_activation", "emails_both", "odisee_ready", "odisee_done")
-		s.student(Platform, "w-fr", "fr-BE")
-		s.student(bot.TerminalPlatform, "c1", "en") // the terminal chat cannot be written to first
+		s.student(Platform, "w-en", "en", "", "hi")
+		s.student(Platform, "w-nl", "nl-BE", "", "hi", "!start_activation", "!emails_both", "!odisee_ready", "!odisee_done")
+		s.student(Platform, "w-fr", "fr-BE", "", "hi")
+		s.student(bot.TerminalPlatform, "c1", "en", "", "hi") // the terminal chat cannot be written to first
 		admin := s.login("ada", storage.RoleAdmin)
 
 		status, body := admin.get("/admin/broadcasts")
@@ -186,7 +173,7 @@ func TestConsoleBroadcasts(t *testing.T) {
 func TestConsoleBroadcastsNeedAnAdmin(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		s := newSite(t, d)
-		s.student(Platform, "w-en", "en")
+		s.student(Platform, "w-en", "en", "", "hi")
 		id, err := storage.NewBroadcasts(s.Queue).Create(context.Background(), bot.Broadcast{
 			Segment: bot.Segment{DefaultLang: "en"}, Texts: map[string]string{"en": "Later"}, SendAt: time.Now().Add(48 * time.Hour), CreatedBy: "test"})
 		require.NoError(t, err)
@@ -259,7 +246,7 @@ func TestConsoleBroadcastValidation(t *testing.T) {
 func TestConsoleBroadcastTextsAreEscaped(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		s := newSite(t, d)
-		s.student(Platform, "w-en", "en")
+		s.student(Platform, "w-en", "en", "", "hi")
 		admin := s.login("ada", storage.RoleAdmin)
 		attack := "<script>alert(1)</script>"
 		later := time.Now().In(s.Engine.Location()).Add(24 * time.Hour).Format("2006-01-02T15:04")

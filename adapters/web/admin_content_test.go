@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -81,7 +82,7 @@ func TestContentPageEscapesThePack(t *testing.T) {
 	p.Nodes[p.Start].Text["en"] = `<img src=x onerror=alert(1)> hello`
 	v := contentData(p)
 	s := &Server{}
-	s.pages, err = parsePages()
+	s.pages, err = parsePages(time.UTC)
 	require.NoError(t, err)
 	var b strings.Builder
 	require.NoError(t, s.pages["content"].ExecuteTemplate(&b, "content", consoleView{Title: "Content", Data: v}))

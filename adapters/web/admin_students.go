@@ -51,7 +51,7 @@ func (s *Server) accountStates(states []storage.AccountState) []accountLine {
 				pr.Until = st.WaitUntil.Time
 			}
 		}
-		out = append(out, accountLine{Name: p.Localize(a.Name, p.DefaultLanguage), State: progressLabel(pr)})
+		out = append(out, accountLine{Name: p.Localize(a.Name, p.DefaultLanguage), State: accountState(pr, s.engine.Location())})
 	}
 	return out
 }

@@ -178,15 +178,15 @@ func (s *Server) showTicket(w http.ResponseWriter, r *http.Request, status int, 
 	v := ticketView{Ticket: t, CategoryLabel: s.categoryLabel(t.Category), Reply: reply,
 		Mine: t.ClaimedBy == u.Identity(), Admin: u.Admin(), MaxReply: maxReply}
 	for _, a := range p.Accounts {
-		v.Accounts = append(v.Accounts, accountLine{Name: p.Localize(a.Name, p.DefaultLanguage), State: progressLabel(t.Context.Accounts[a.ID])})
+		v.Accounts = append(v.Accounts, accountLine{Name: p.Localize(a.Name, p.DefaultLanguage), State: accountState(t.Context.Accounts[a.ID], s.engine.Location())})
 	}
 	title := fmt.Sprintf("Ticket #%d", t.ID)
 	s.page(w, r, status, &u, "ticket", consoleView{Title: title, Nav: "tickets", Error: problem, Data: v})
 }
 
-// progressLabel is one account's state as the console shows it.
-func progressLabel(p bot.Progress) string {
-	at := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
+// accountState is one account's state as the console shows it, in campus time.
+func accountState(p bot.Progress, loc *time.Location) string {
+	at := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
 	switch p.Status {
 	case bot.Done:
 		if p.Since.IsZero() {

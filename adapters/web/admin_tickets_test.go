@@ -46,7 +46,6 @@ func (s *site) ticket(id int64) bot.Ticket {
 	return t
 }
 
-
 func TestTicketListFilters(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		s := newSite(t, d)

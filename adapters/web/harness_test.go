@@ -150,6 +150,20 @@ func (s *site) login(name, role string) *browser {
 	return b
 }
 
+// student talks to the real engine: each step is a text, or a button when
+// it starts with "!".
+func (s *site) student(platform, user, locale, name string, steps ...string) {
+	s.t.Helper()
+	for _, step := range steps {
+		in := bot.Inbound{Platform: platform, UserID: user, ChatID: user, LocaleHint: locale, Name: name, Text: step}
+		if b, ok := strings.CutPrefix(step, "!"); ok {
+			in.Text, in.ButtonID = "", b
+		}
+		_, err := s.Engine.Handle(context.Background(), in)
+		require.NoError(s.t, err, "%s:%s %q", platform, user, step)
+	}
+}
+
 // waitFor polls cond until it holds or 10 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

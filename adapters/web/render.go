@@ -15,7 +15,13 @@ import (
 // Pages are templates/pages/*.html, each parsed on top of the shared
 // templates/layout/*.html: a page defines "title" and "content" (and, for
 // the console, is shown inside the "console" layout).
-func parsePages() (map[string]*template.Template, error) {
+func parsePages(loc *time.Location) (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"richtext": richText,
+		// Times are shown in campus time, as the bot tells them.
+		"when": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") },
+		"add":  func(a, b int) int { return a + b },
+	}
 	base, err := template.New("").Funcs(funcs).ParseFS(assets, "templates/layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse web layouts: %w", err)
@@ -33,12 +39,6 @@ func parsePages() (map[string]*template.Template, error) {
 		pages[strings.TrimSuffix(path.Base(f), ".html")] = t
 	}
 	return pages, nil
-}
-
-var funcs = template.FuncMap{
-	"richtext": richText,
-	"when":     func(t time.Time) string { return t.Format("2006-01-02 15:04") },
-	"add":      func(a, b int) int { return a + b },
 }
 
 // render writes page name with the given layout ("chat" or "console"),

@@ -87,7 +87,7 @@ func New(cfg Config) (*Server, error) {
 	s.chats.SetClock(cfg.Now)
 	s.console.SetClock(cfg.Now)
 	s.codec.MaxAge(0) // expiry is each cookie's own (studentCookieAge, sessionTTL)
-	if s.pages, err = parsePages(); err != nil {
+	if s.pages, err = parsePages(cfg.Engine.Location()); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -144,9 +144,9 @@ func cacheFor(h http.Handler, d time.Duration) http.Handler {
 	})
 }
 
-// maxForm bounds a posted form: the longest message a student may send is
-// a few kilobytes.
-const maxForm = 64 << 10
+// maxForm bounds a posted form: a broadcast's three texts of 4000
+// characters, percent-encoded, are the largest.
+const maxForm = 256 << 10
 
 // parseForm reads a bounded form body.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
