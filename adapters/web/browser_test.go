@@ -212,7 +212,8 @@ func (b *tab) open(path string, waitFor string) {
 }
 
 // shot saves a full-page screenshot as name.png; readme, when set and
-// UPDATE_README_SCREENSHOTS=1, is the README's copy under docs/screenshots.
+// UPDATE_README_SCREENSHOTS=1, is the README's copy under docs/screenshots,
+// of the window only.
 func (b *tab) shot(name, readme string) {
 	b.c.t.Helper()
 	// The mouse leaves the button it pressed, which would show as hovered.
@@ -220,6 +221,8 @@ func (b *tab) shot(name, readme string) {
 	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	require.NoError(b.c.t, os.WriteFile(filepath.Join(b.c.shots, name+".png"), png, 0o644))
 	if readme != "" && updateReadme() {
+		// The README shows what a laptop's window shows.
+		png = get(b, "screenshot "+readme, chromedp.CaptureScreenshot())
 		dir := filepath.Join("..", "..", "docs", "screenshots")
 		require.NoError(b.c.t, os.MkdirAll(dir, 0o755))
 		require.NoError(b.c.t, os.WriteFile(filepath.Join(dir, readme), png, 0o644))
@@ -390,7 +393,10 @@ func TestBrowserStudentAndConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`nav[aria-label="Console"]`)))
 	where := get(admin, "read the location", chromedp.Location())
 	require.Equal(t, s.HTTP.URL+"/admin/funnel", where, "an admin lands on the funnel")
-	admin.shot("console-funnel", "")
+	// The funnel counts both students; the first completed.
+	require.Equal(t, "2", get(admin, "read the students", chromedp.Text(chromedp.ID("students-total"))))
+	require.Equal(t, "1", get(admin, "read the completed", chromedp.Text(chromedp.ID("students-completed"))))
+	admin.shot("console-funnel", "funnel.png")
 	for _, page := range []string{"tickets", "broadcasts", "students", "content", "users"} {
 		admin.open("/admin/"+page, fmt.Sprintf(`nav a[href="/admin/%s"][aria-current="page"]`, page))
 		admin.shot("console-"+page, "")
