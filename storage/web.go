@@ -74,15 +74,27 @@ func (w *WebChats) Unsay(ctx context.Context, chatID, eventID string) error {
 	return nil
 }
 
-// Sent records a message of the bot's for the chat and returns its id.
-func (w *WebChats) Sent(ctx context.Context, chatID string, m bot.Outbound) (int64, error) {
+// Sent records a message of the bot's for the chat and returns its id;
+// outboxID, when not 0, is the outbox row it delivers: recorded twice (a
+// retry after a crash), it shows once.
+func (w *WebChats) Sent(ctx context.Context, chatID string, outboxID int64, m bot.Outbound) (int64, error) {
 	body, err := json.Marshal(m)
 	if err != nil {
 		return 0, fmt.Errorf("encode web message: %w", err)
 	}
-	query := `INSERT INTO web_messages (chat_id, direction, body, created_at) VALUES (?, 'out', ?, ?) RETURNING id`
+	var outbox any
+	if outboxID != 0 {
+		outbox = outboxID
+	}
+	query := `INSERT INTO web_messages (chat_id, direction, outbox_id, body, created_at) VALUES (?, 'out', ?, ?, ?)
+		ON CONFLICT (outbox_id) DO NOTHING RETURNING id`
 	var id int64
-	if err := w.db.GetContext(ctx, &id, w.db.Rebind(query), chatID, string(body), w.now().UTC()); err != nil {
+	err = w.db.GetContext(ctx, &id, w.db.Rebind(query), chatID, outbox, string(body), w.now().UTC())
+	if errors.Is(err, sql.ErrNoRows) {
+		query = `SELECT id FROM web_messages WHERE outbox_id = ?`
+		err = w.db.GetContext(ctx, &id, w.db.Rebind(query), outboxID)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("record message to web chat %s: %w", chatID, err)
 	}
 	w.notify(ctx, chatID)
