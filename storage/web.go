@@ -113,6 +113,24 @@ func (w *WebChats) Messages(ctx context.Context, chatID string, after int64, lim
 	if err := w.db.SelectContext(ctx, &rows, w.db.Rebind(query), chatID, after, limit); err != nil {
 		return nil, fmt.Errorf("read web chat %s: %w", chatID, err)
 	}
+	return decodeLines(chatID, rows)
+}
+
+// Newer returns the chat's lines after the given id, and those recorded
+// since the given time whatever their id, oldest first: on Postgres a line
+// may commit after one with a higher id, and a page that moved past it by
+// id still gets it.
+func (w *WebChats) Newer(ctx context.Context, chatID string, after int64, since time.Time, limit int) ([]WebMessage, error) {
+	var rows []webRow
+	query := `SELECT id, direction, body, created_at FROM web_messages
+		WHERE chat_id = ? AND (id > ? OR created_at > ?) ORDER BY id LIMIT ?`
+	if err := w.db.SelectContext(ctx, &rows, w.db.Rebind(query), chatID, after, since.UTC(), limit); err != nil {
+		return nil, fmt.Errorf("read web chat %s: %w", chatID, err)
+	}
+	return decodeLines(chatID, rows)
+}
+
+func decodeLines(chatID string, rows []webRow) ([]WebMessage, error) {
 	out := make([]WebMessage, 0, len(rows))
 	for _, r := range rows {
 		m := WebMessage{ID: r.ID, In: r.Direction == "in", Created: r.CreatedAt}
