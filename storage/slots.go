@@ -63,3 +63,13 @@ func (q *Queue) Available(ctx context.Context, key string, r bot.Rate) (time.Tim
 	opens := max(tat-tolerance, now)
 	return at(opens), opens <= now, nil
 }
+
+// Release gives back what Reserve took for key: the work the slot was for
+// did not happen (a broadcast form whose creation failed may be posted
+// again).
+func (q *Queue) Release(ctx context.Context, key string) error {
+	if _, err := q.db.ExecContext(ctx, q.db.Rebind(`DELETE FROM send_slots WHERE key = ?`), key); err != nil {
+		return fmt.Errorf("release slot %s: %w", key, err)
+	}
+	return nil
+}
