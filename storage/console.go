@@ -219,9 +219,21 @@ func (c *Console) SetPassword(ctx context.Context, token, name, hash string) (Co
 		if _, err := c.useToken(ctx, tx, token, TokenFirstAdmin); err != nil {
 			return err
 		}
+		// A first-admin link is for a console without admins: once one
+		// exists, the links printed at other starts are void.
+		var admins int
+		if err := tx.GetContext(ctx, &admins, tx.Rebind(`SELECT COUNT(*) FROM console_users WHERE role = ?`), RoleAdmin); err != nil {
+			return fmt.Errorf("count console admins: %w", err)
+		}
+		if admins > 0 {
+			return ErrTokenInvalid
+		}
 		u = ConsoleUser{Name: name, Role: RoleAdmin, PasswordHash: hash, Created: c.now().UTC()}
 		var err error
-		u.ID, err = insertUser(ctx, tx, u)
+		if u.ID, err = insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM one_time_tokens WHERE purpose = ?`), TokenFirstAdmin)
 		return err
 	})
 	return u, err

@@ -87,6 +87,18 @@ func TestReserveLeavesFarSlots(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok, "limits are per key")
 		require.WithinDuration(t, time.Now(), other, time.Minute)
+
+		// Available looks without taking; Release gives the slot back.
+		_, ok, err = q.Available(ctx, "chat", rate)
+		require.NoError(t, err)
+		require.False(t, ok)
+		_, ok, err = q.Available(ctx, "never used", rate)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, q.Release(ctx, "chat"))
+		_, ok, err = q.Reserve(ctx, "chat", rate, 0)
+		require.NoError(t, err)
+		require.True(t, ok, "released")
 	})
 }
 

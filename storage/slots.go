@@ -45,3 +45,31 @@ func (q *Queue) Reserve(ctx context.Context, key string, r bot.Rate, within time
 }
 
 func at(micros int64) time.Time { return time.UnixMicro(micros) }
+
+// Available says whether a slot under the limit is open now, and when the
+// next one opens, without taking it: a login checks its name's limit, and
+// only a failed attempt takes a slot.
+func (q *Queue) Available(ctx context.Context, key string, r bot.Rate) (time.Time, bool, error) {
+	now := q.now().UnixMicro()
+	tolerance := int64(max(r.Burst-1, 0)) * r.Every.Microseconds()
+	var tat int64
+	err := q.db.GetContext(ctx, &tat, q.db.Rebind(`SELECT tat FROM send_slots WHERE key = ?`), key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return at(now), true, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read send slot %s: %w", key, err)
+	}
+	opens := max(tat-tolerance, now)
+	return at(opens), opens <= now, nil
+}
+
+// Release gives back what Reserve took for key: the work the slot was for
+// did not happen (a broadcast form whose creation failed may be posted
+// again).
+func (q *Queue) Release(ctx context.Context, key string) error {
+	if _, err := q.db.ExecContext(ctx, q.db.Rebind(`DELETE FROM send_slots WHERE key = ?`), key); err != nil {
+		return fmt.Errorf("release slot %s: %w", key, err)
+	}
+	return nil
+}

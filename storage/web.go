@@ -74,15 +74,27 @@ func (w *WebChats) Unsay(ctx context.Context, chatID, eventID string) error {
 	return nil
 }
 
-// Sent records a message of the bot's for the chat and returns its id.
-func (w *WebChats) Sent(ctx context.Context, chatID string, m bot.Outbound) (int64, error) {
+// Sent records a message of the bot's for the chat and returns its id;
+// outboxID, when not 0, is the outbox row it delivers: recorded twice (a
+// retry after a crash), it shows once.
+func (w *WebChats) Sent(ctx context.Context, chatID string, outboxID int64, m bot.Outbound) (int64, error) {
 	body, err := json.Marshal(m)
 	if err != nil {
 		return 0, fmt.Errorf("encode web message: %w", err)
 	}
-	query := `INSERT INTO web_messages (chat_id, direction, body, created_at) VALUES (?, 'out', ?, ?) RETURNING id`
+	var outbox any
+	if outboxID != 0 {
+		outbox = outboxID
+	}
+	query := `INSERT INTO web_messages (chat_id, direction, outbox_id, body, created_at) VALUES (?, 'out', ?, ?, ?)
+		ON CONFLICT (outbox_id) DO NOTHING RETURNING id`
 	var id int64
-	if err := w.db.GetContext(ctx, &id, w.db.Rebind(query), chatID, string(body), w.now().UTC()); err != nil {
+	err = w.db.GetContext(ctx, &id, w.db.Rebind(query), chatID, outbox, string(body), w.now().UTC())
+	if errors.Is(err, sql.ErrNoRows) {
+		query = `SELECT id FROM web_messages WHERE outbox_id = ?`
+		err = w.db.GetContext(ctx, &id, w.db.Rebind(query), outboxID)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("record message to web chat %s: %w", chatID, err)
 	}
 	w.notify(ctx, chatID)
@@ -101,6 +113,24 @@ func (w *WebChats) Messages(ctx context.Context, chatID string, after int64, lim
 	if err := w.db.SelectContext(ctx, &rows, w.db.Rebind(query), chatID, after, limit); err != nil {
 		return nil, fmt.Errorf("read web chat %s: %w", chatID, err)
 	}
+	return decodeLines(chatID, rows)
+}
+
+// Newer returns the chat's lines after the given id, and those recorded
+// since the given time whatever their id, oldest first: on Postgres a line
+// may commit after one with a higher id, and a page that moved past it by
+// id still gets it.
+func (w *WebChats) Newer(ctx context.Context, chatID string, after int64, since time.Time, limit int) ([]WebMessage, error) {
+	var rows []webRow
+	query := `SELECT id, direction, body, created_at FROM web_messages
+		WHERE chat_id = ? AND (id > ? OR created_at > ?) ORDER BY id LIMIT ?`
+	if err := w.db.SelectContext(ctx, &rows, w.db.Rebind(query), chatID, after, since.UTC(), limit); err != nil {
+		return nil, fmt.Errorf("read web chat %s: %w", chatID, err)
+	}
+	return decodeLines(chatID, rows)
+}
+
+func decodeLines(chatID string, rows []webRow) ([]WebMessage, error) {
 	out := make([]WebMessage, 0, len(rows))
 	for _, r := range rows {
 		m := WebMessage{ID: r.ID, In: r.Direction == "in", Created: r.CreatedAt}

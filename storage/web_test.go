@@ -24,12 +24,12 @@ func TestWebMailboxKeepsOrderAndTakesAnEventOnce(t *testing.T) {
 		fresh, err = w.Said(ctx, "c1", "e1", "hello")
 		require.NoError(t, err)
 		require.False(t, fresh, "the same event again")
-		_, err = w.Sent(ctx, "c1", bot.Outbound{Text: "hi", Buttons: []bot.Button{{ID: "b", Label: "B"}}})
+		_, err = w.Sent(ctx, "c1", 0, bot.Outbound{Text: "hi", Buttons: []bot.Button{{ID: "b", Label: "B"}}})
 		require.NoError(t, err)
-		_, err = w.Sent(ctx, "c2", bot.Outbound{Text: "other chat"})
+		_, err = w.Sent(ctx, "c2", 0, bot.Outbound{Text: "other chat"})
 		require.NoError(t, err)
 		for i := range 3 {
-			_, err = w.Sent(ctx, "c1", bot.Outbound{Text: string(rune('a' + i))})
+			_, err = w.Sent(ctx, "c1", 0, bot.Outbound{Text: string(rune('a' + i))})
 			require.NoError(t, err)
 		}
 
@@ -45,10 +45,20 @@ func TestWebMailboxKeepsOrderAndTakesAnEventOnce(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, after, 2)
 
+		// A delivery retried after a crash shows once.
+		first, err := w.Sent(ctx, "c1", 77, bot.Outbound{Text: "retried"})
+		require.NoError(t, err)
+		again, err := w.Sent(ctx, "c1", 77, bot.Outbound{Text: "retried"})
+		require.NoError(t, err)
+		require.Equal(t, first, again)
+		all, err = w.Messages(ctx, "c1", 0, 100)
+		require.NoError(t, err)
+		require.Len(t, all, 6)
+
 		require.NoError(t, w.Unsay(ctx, "c1", "e1"))
 		all, err = w.Messages(ctx, "c1", 0, 100)
 		require.NoError(t, err)
-		require.Len(t, all, 4)
+		require.Len(t, all, 5)
 	})
 }
 
@@ -61,7 +71,7 @@ func TestEraseAndRetentionReachTheWebMailbox(t *testing.T) {
 		w := storage.NewWebChats(d.DB)
 		_, err := w.Said(ctx, "w1", "e1", "hi")
 		require.NoError(t, err)
-		_, err = w.Sent(ctx, "other", bot.Outbound{Text: "someone else"})
+		_, err = w.Sent(ctx, "other", 0, bot.Outbound{Text: "someone else"})
 		require.NoError(t, err)
 		id, err := d.DB.StudentByIdentity(ctx, "web", "w1")
 		require.NoError(t, err)
@@ -158,11 +168,14 @@ func TestFirstAdminTokenCreatesOneAdmin(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, has)
 		require.NoError(t, c.IssueToken(ctx, "first", storage.TokenFirstAdmin, "", time.Hour))
+		require.NoError(t, c.IssueToken(ctx, "second", storage.TokenFirstAdmin, "", time.Hour)) // another start's link
 		u, err := c.SetPassword(ctx, "first", "ada", "hash")
 		require.NoError(t, err)
 		require.Equal(t, storage.RoleAdmin, u.Role)
 		_, err = c.SetPassword(ctx, "first", "eve", "hash")
 		require.ErrorIs(t, err, storage.ErrTokenInvalid, "used")
+		_, err = c.SetPassword(ctx, "second", "mallory", "hash")
+		require.ErrorIs(t, err, storage.ErrTokenInvalid, "void once an admin exists")
 		has, err = c.HasAdmin(ctx)
 		require.NoError(t, err)
 		require.True(t, has)
@@ -189,7 +202,7 @@ func TestWebLinesWakeOtherInstances(t *testing.T) {
 		chat := "chat-" + t.Name()
 		// The listener may not be connected yet: record until it hears.
 		require.Eventually(t, func() bool {
-			_, err := storage.NewWebChats(d.DB).Sent(ctx, chat, bot.Outbound{Text: "hi"})
+			_, err := storage.NewWebChats(d.DB).Sent(ctx, chat, 0, bot.Outbound{Text: "hi"})
 			require.NoError(t, err)
 			for {
 				select {

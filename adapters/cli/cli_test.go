@@ -65,6 +65,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"PUBLIC_URL": "ftp://bot.example.edu"}, "PUBLIC_URL:"},
 		{map[string]string{"PUBLIC_URL": "https://bot.example.edu/?x=1"}, "PUBLIC_URL:"},
 		{map[string]string{"SESSION_KEY": "short-secret"}, "SESSION_KEY:"},
+		{map[string]string{"TRUST_PROXY": "maybe"}, "TRUST_PROXY:"},
 		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "x", "SLACK_API_URL": "slack.com"}, "SLACK_API_URL:"},
 		{map[string]string{"HELPDESK_SLACK_CHANNEL": "#helpdesk"}, "HELPDESK_SLACK_CHANNEL:"},
 		{map[string]string{"HELPDESK_SLACK_CHANNEL": "C0123ABCD"}, "HELPDESK_SLACK_CHANNEL: needs SLACK_BOT_TOKEN"},

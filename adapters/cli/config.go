@@ -42,6 +42,9 @@ type Config struct {
 	// SessionKey is SESSION_KEY; empty: one generated and stored in the
 	// database, so every instance agrees.
 	SessionKey string
+	// TrustProxy is TRUST_PROXY: client addresses come from the proxy's
+	// X-Forwarded-For (for the login and new-conversation limits).
+	TrustProxy bool
 }
 
 // SlackConfig is the SLACK_* variables; the bot runs in Slack when
@@ -121,6 +124,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.PublicURL, c.SessionKey, err = loadWeb(getenv, c.Port); err != nil {
 		return c, err
+	}
+	if v := strings.TrimSpace(getenv("TRUST_PROXY")); v != "" {
+		if c.TrustProxy, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("TRUST_PROXY: %q is not true or false", v)
+		}
 	}
 	c.Proactive, err = loadProactive(getenv, c.Location)
 	return c, err

@@ -177,7 +177,8 @@ func (a *app) web(ctx context.Context, engine *bot.Engine, queue *storage.Queue)
 		}
 		key = k
 	}
-	return web.New(web.Config{Engine: engine, DB: a.db, Queue: queue, Key: []byte(key), PublicURL: a.cfg.PublicURL, Logger: a.log})
+	return web.New(web.Config{Engine: engine, DB: a.db, Queue: queue, Key: []byte(key), PublicURL: a.cfg.PublicURL, Logger: a.log,
+		TrustProxy: a.cfg.TrustProxy})
 }
 
 // announceFirstAdmin prints a one-time link to create the first admin of

@@ -26,8 +26,12 @@ const setupTTL = 24 * time.Hour
 // bcryptCost makes one password check cost tens of milliseconds.
 const bcryptCost = 12
 
-// minPassword is the shortest password the console takes.
-const minPassword = 10
+// minPassword is the shortest password the console takes, maxPassword
+// the longest bcrypt reads (in bytes).
+const (
+	minPassword = 10
+	maxPassword = 72
+)
 
 // Login attempts are limited per user name and per address, under the
 // limiter every instance shares: 5 attempts per name, then one every 2
@@ -157,7 +161,18 @@ func safeNext(next string) string {
 	return "/admin"
 }
 
-func clientAddr(r *http.Request) string {
+// clientAddr is the address a request comes from: with TRUST_PROXY, the
+// one the proxy in front saw (the last X-Forwarded-For entry, the one it
+// added); else the connection's.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if fwd := r.Header.Values("X-Forwarded-For"); len(fwd) > 0 {
+			hops := strings.Split(fwd[len(fwd)-1], ",")
+			if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
+				return last
+			}
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -184,7 +199,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconvSeconds(retry))
-		s.log.WarnContext(ctx, "console login refused: too many attempts", slog.String("user", name), slog.String("addr", clientAddr(r)))
+		s.log.WarnContext(ctx, "console login refused: too many attempts", slog.String("addr", s.clientAddr(r)))
 		s.page(w, r, http.StatusTooManyRequests, nil, "login", consoleView{Title: "Log in", Data: v,
 			Error: "Too many attempts. Wait a few minutes, then try again."})
 		return
@@ -199,7 +214,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		hash = dummyHash
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.PasswordHash == "" {
-		s.log.WarnContext(ctx, "console login failed", slog.String("user", name), slog.String("addr", clientAddr(r)))
+		// A password typed into the name field must not reach the log: the
+		// name is logged only when it is a user's.
+		logged := "(unknown)"
+		if err == nil {
+			logged = name
+		}
+		s.log.WarnContext(ctx, "console login failed", slog.String("user", logged), slog.String("addr", s.clientAddr(r)))
+		if err := s.loginFailed(r, name); err != nil {
+			s.fail(w, r, "count failed login", err)
+			return
+		}
 		s.page(w, r, http.StatusUnauthorized, nil, "login", consoleView{Title: "Log in", Data: v,
 			Error: "Wrong user name or password."})
 		return
@@ -211,22 +236,32 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, v.Next, http.StatusSeeOther)
 }
 
-// loginAllowed takes a login attempt under the limits, or says how long
-// to wait.
+// loginAllowed says how long to wait before a login attempt is heard (0:
+// now). Only failed attempts count against a name, so its owner is not
+// locked out by their own logins; every attempt counts against an address.
 func (s *Server) loginAllowed(r *http.Request, name string) (time.Duration, error) {
-	for _, l := range []struct {
-		key  string
-		rate bot.Rate
-	}{{"login:user:" + strings.ToLower(name), loginPerUser}, {"login:addr:" + clientAddr(r), loginPerAddr}} {
-		at, ok, err := s.cfg.Queue.Reserve(r.Context(), l.key, l.rate, 0)
+	at, ok, err := s.cfg.Queue.Available(r.Context(), loginKey(name), loginPerUser)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		at, ok, err = s.cfg.Queue.Reserve(r.Context(), "login:addr:"+s.clientAddr(r), loginPerAddr, 0)
 		if err != nil {
 			return 0, err
 		}
-		if !ok {
-			return max(at.Sub(s.now()), time.Second), nil
-		}
+	}
+	if !ok {
+		return max(at.Sub(s.now()), time.Second), nil
 	}
 	return 0, nil
+}
+
+func loginKey(name string) string { return "login:user:" + strings.ToLower(name) }
+
+// loginFailed counts a failed attempt against the name.
+func (s *Server) loginFailed(r *http.Request, name string) error {
+	_, _, err := s.cfg.Queue.Reserve(r.Context(), loginKey(name), loginPerUser, 0)
+	return err
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u storage.ConsoleUser) error {
@@ -235,7 +270,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u storage.
 		return err
 	}
 	if err := s.console.Record(r.Context(), storage.AuditEntry{Actor: u.Identity(), Action: storage.ActionLogin, Subject: u.Identity(),
-		Detail: "from " + clientAddr(r)}); err != nil {
+		Detail: "from " + s.clientAddr(r)}); err != nil {
 		return err
 	}
 	s.log.InfoContext(r.Context(), "console login", slog.String("user", u.Name), slog.String("role", u.Role))
@@ -297,6 +332,8 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		problem = "Choose a user name of letters, digits and . _ - @ (at most 64)."
 	case len([]rune(password)) < minPassword:
 		problem = "Choose a password of at least 10 characters."
+	case len(password) > maxPassword:
+		problem = "Choose a password of at most 72 bytes (bcrypt reads no more)."
 	case password != r.PostFormValue("confirm"):
 		problem = "The two passwords differ."
 	}

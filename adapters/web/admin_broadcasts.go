@@ -407,6 +407,11 @@ func (s *Server) broadcastCreate(w http.ResponseWriter, r *http.Request, u stora
 	defer cancel()
 	id, err := store.Create(ctx, b)
 	if err != nil {
+		if f.Once != "" {
+			if rerr := s.cfg.Queue.Release(ctx, "broadcast:form:"+f.Once); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
 		s.fail(w, r, "create broadcast", err)
 		return
 	}

@@ -22,6 +22,9 @@ const shownLines = 200
 // answer before showing the page; the answer shows on the next load anyway.
 const replyWait = 4 * time.Second
 
+// newStudents limits the conversations one address may start.
+var newStudents = bot.Rate{Every: 2 * time.Second, Burst: 60}
+
 // pollEvery is how often an open page looks for lines it was not woken
 // for (a notification lost while reconnecting).
 const pollEvery = 15 * time.Second
@@ -35,7 +38,8 @@ func (s *Server) chatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /language", s.setLanguage)
 	mux.HandleFunc("GET /events", s.events)
 	mux.HandleFunc("POST /handoff", s.handoff)
-	mux.HandleFunc("GET /continue", s.continueHere)
+	mux.HandleFunc("GET /continue", s.continuePage)
+	mux.HandleFunc("POST /continue", s.continueHere)
 }
 
 // chatLine is one message as the page shows it.
@@ -56,6 +60,8 @@ type langOption struct {
 type chatView struct {
 	Lang      string
 	T         map[string]string
+	Started   bool // the student has a conversation (its lines may have expired)
+	Live      bool // the browser is a student: the page listens for new lines
 	Langs     []langOption
 	CSRF      string
 	Event     string
@@ -67,10 +73,12 @@ type chatView struct {
 	Notice    string
 	After     int64
 	Handoff   string // the link to continue elsewhere, on the handoff page
+	Token     string // the handoff link's token, on the page that confirms it
+	Replaces  bool   // this browser has a conversation the link would leave
 }
 
 // notices are the page's messages that a redirect carries by key.
-var notices = []string{"expired", "empty", "slow", "handoff_bad"}
+var notices = []string{"expired", "empty", "slow", "handoff_bad", "too_long", "busy"}
 
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.chatView(w, r, s.signed(r, studentCookie))
@@ -90,9 +98,10 @@ func (s *Server) chatView(w http.ResponseWriter, r *http.Request, id string) (ch
 	var convLang string
 	var accounts map[string]bot.Progress
 	var lines []storage.WebMessage
+	started := false
 	if id != "" {
 		var err error
-		if convLang, accounts, _, err = s.chats.Progress(ctx, Platform, id); err != nil {
+		if convLang, accounts, started, err = s.chats.Progress(ctx, Platform, id); err != nil {
 			return chatView{}, err
 		}
 		if lines, err = s.chats.Messages(ctx, id, 0, shownLines); err != nil {
@@ -102,7 +111,8 @@ func (s *Server) chatView(w http.ResponseWriter, r *http.Request, id string) (ch
 	lang := s.pageLang(r, convLang)
 	p := s.engine.Pack()
 	v := chatView{Lang: lang, T: ui[lang], CSRF: s.csrfFor(s.formSecret(w, r)), Event: newID(),
-		Header: p.Message("status_header", lang), Checklist: s.engine.Checklist(lang, accounts)}
+		Header: p.Message("status_header", lang), Checklist: s.engine.Checklist(lang, accounts),
+		Started: started || len(lines) > 0, Live: id != ""}
 	for _, l := range p.Languages {
 		if _, ok := ui[l]; ok {
 			v.Langs = append(v.Langs, langOption{Code: l, Name: p.LanguageNames[l], Current: l == lang})
@@ -112,15 +122,16 @@ func (s *Server) chatView(w http.ResponseWriter, r *http.Request, id string) (ch
 		v.AllDone = p.Message("status_all_done", lang)
 	}
 	for _, m := range lines {
-		v.Lines = append(v.Lines, line(m))
+		v.Lines = append(v.Lines, s.line(m))
 		v.After = m.ID
 	}
 	v.Buttons = offered(lines)
 	return v, nil
 }
 
-func line(m storage.WebMessage) chatLine {
-	return chatLine{ID: m.ID, In: m.In, Text: m.Message.Text, Buttons: m.Message.Buttons, Time: m.Created.Local().Format("15:04")}
+func (s *Server) line(m storage.WebMessage) chatLine {
+	return chatLine{ID: m.ID, In: m.In, Text: m.Message.Text, Buttons: m.Message.Buttons,
+		Time: m.Created.In(s.engine.Location()).Format("15:04")}
 }
 
 func allDone(items []bot.ChecklistItem) bool {
@@ -150,7 +161,7 @@ func wantsJSON(r *http.Request) bool {
 // say takes a message or a button press from the page.
 func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		s.answer(w, r, http.StatusRequestEntityTooLarge, "empty", 0)
+		s.answer(w, r, http.StatusRequestEntityTooLarge, "too_long", 0)
 		return
 	}
 	if !s.validCSRF(r, s.signed(r, formCookie)) {
@@ -164,6 +175,18 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 	}
 	id := s.signed(r, studentCookie)
 	if id == "" {
+		// Each new browser is a new student: a flood of them from one
+		// address is refused (a campus network shares one, hence the burst).
+		_, ok, err := s.cfg.Queue.Reserve(r.Context(), "web:new:"+s.clientAddr(r), newStudents, 0)
+		if err != nil {
+			s.fail(w, r, "rate limit new web students", err)
+			return
+		}
+		if !ok {
+			w.Header().Set("Retry-After", "60")
+			s.answer(w, r, http.StatusTooManyRequests, "busy", 0)
+			return
+		}
 		id = newID()
 		if err := s.setSigned(w, studentCookie, id, "/", studentCookieAge, http.SameSiteLaxMode); err != nil {
 			s.fail(w, r, "set student cookie", err)
@@ -358,17 +381,39 @@ func (s *Server) handoff(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "chat", "handoff", v)
 }
 
-// continueHere makes this browser the student of a handoff link.
-func (s *Server) continueHere(w http.ResponseWriter, r *http.Request) {
-	id, err := s.console.UseToken(r.Context(), r.URL.Query().Get("token"), storage.TokenHandoff)
-	if errors.Is(err, storage.ErrTokenInvalid) {
-		v, verr := s.chatView(w, r, s.signed(r, studentCookie))
-		if verr != nil {
-			s.fail(w, r, "show chat", verr)
+// continuePage asks before a handoff link takes effect: a GET changes
+// nothing, so a link preview (a chat app fetching it) does not use it up,
+// and nobody is switched into someone else's conversation by one click.
+func (s *Server) continuePage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	current := s.signed(r, studentCookie)
+	v, err := s.chatView(w, r, current)
+	if err != nil {
+		s.fail(w, r, "show chat", err)
+		return
+	}
+	if _, err := s.console.PeekToken(r.Context(), token, storage.TokenHandoff); err != nil {
+		if !errors.Is(err, storage.ErrTokenInvalid) {
+			s.fail(w, r, "read handoff link", err)
 			return
 		}
 		v.Notice = v.T["handoff_bad"]
 		s.render(w, r, http.StatusGone, "chat", "chat", v)
+		return
+	}
+	v.Token, v.Replaces = token, len(v.Lines) > 0
+	s.render(w, r, http.StatusOK, "chat", "continue", v)
+}
+
+// continueHere makes this browser the student of a handoff link.
+func (s *Server) continueHere(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil || !s.validCSRF(r, s.signed(r, formCookie)) {
+		s.answer(w, r, http.StatusForbidden, "expired", 0)
+		return
+	}
+	id, err := s.console.UseToken(r.Context(), r.PostFormValue("token"), storage.TokenHandoff)
+	if errors.Is(err, storage.ErrTokenInvalid) {
+		http.Redirect(w, r, "/?n=handoff_bad", http.StatusSeeOther)
 		return
 	}
 	if err != nil {
@@ -401,6 +446,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	woken, unsubscribe := s.hub.subscribe(id)
 	defer unsubscribe()
 	ctx := r.Context()
+	c := &cursor{after: after, sent: map[int64]time.Time{}}
 	end := time.NewTimer(5 * time.Minute) // a fresh stream now and then frees a stuck proxy
 	defer end.Stop()
 	// A page is woken when its chat has a new line (in process, or by a
@@ -409,7 +455,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer poll.Stop()
 	idle := 0
 	for {
-		n, err := s.stream(ctx, w, rc, id, &after)
+		n, err := s.stream(ctx, w, rc, id, c)
 		if err != nil {
 			return // the browser went away, or the write failed: it reconnects
 		}
@@ -435,40 +481,84 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// stream writes the lines after *after, and the checklist when the bot
-// said something; it returns how many lines it wrote.
-func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, id string, after *int64) (int, error) {
-	lines, err := s.chats.Messages(ctx, id, *after, 50)
+// stream writes the lines the page has not seen, and the checklist when
+// the bot said something; it returns how many lines it wrote.
+func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, id string, c *cursor) (int, error) {
+	lines, err := s.chats.Newer(ctx, id, c.after, c.since(), 100)
 	if err != nil {
 		return 0, err
 	}
-	bot := false
+	bot, n := false, 0
 	for _, m := range lines {
-		data, _ := json.Marshal(line(m))
-		if err := s.write(rc, w, fmt.Sprintf("id: %d\nevent: line\ndata: %s\n\n", m.ID, data)); err != nil {
+		if !c.fresh(m) {
+			continue
+		}
+		data, _ := json.Marshal(s.line(m))
+		if err := s.write(rc, w, fmt.Sprintf("id: %d\nevent: line\ndata: %s\n\n", c.after, data)); err != nil {
 			return 0, err
 		}
-		*after, bot = m.ID, bot || !m.In
+		bot, n = bot || !m.In, n+1
 	}
 	if bot {
-		lang, accounts, _, err := s.chats.Progress(ctx, Platform, id)
-		if err != nil {
-			return 0, err
-		}
-		if lang == "" {
-			lang = s.engine.Pack().DefaultLanguage
-		}
-		items := s.engine.Checklist(lang, accounts)
-		p := progressEvent{Header: s.engine.Pack().Message("status_header", lang), Items: items}
-		if allDone(items) {
-			p.AllDone = s.engine.Pack().Message("status_all_done", lang)
-		}
-		data, _ := json.Marshal(p)
-		if err := s.write(rc, w, fmt.Sprintf("event: progress\ndata: %s\n\n", data)); err != nil {
+		if err := s.streamProgress(ctx, w, rc, id); err != nil {
 			return 0, err
 		}
 	}
-	return len(lines), nil
+	return n, nil
+}
+
+// lateWindow is how long after a line's time a line with a lower id may
+// still commit (concurrent transactions on Postgres).
+const lateWindow = 10 * time.Second
+
+// cursor is what a page's stream has sent: the highest id, and the ids of
+// the last lateWindow, so a line committed late is sent once, not lost.
+type cursor struct {
+	after  int64
+	latest time.Time
+	sent   map[int64]time.Time
+}
+
+func (c *cursor) since() time.Time {
+	if c.latest.IsZero() {
+		return time.Now().Add(time.Hour) // first read: by id only
+	}
+	return c.latest.Add(-lateWindow)
+}
+
+// fresh records m as sent, and says whether it was not sent before.
+func (c *cursor) fresh(m storage.WebMessage) bool {
+	if _, ok := c.sent[m.ID]; ok {
+		return false
+	}
+	c.sent[m.ID] = m.Created
+	c.after = max(c.after, m.ID)
+	if m.Created.After(c.latest) {
+		c.latest = m.Created
+	}
+	for id, at := range c.sent {
+		if at.Before(c.latest.Add(-2 * lateWindow)) {
+			delete(c.sent, id)
+		}
+	}
+	return true
+}
+
+func (s *Server) streamProgress(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, id string) error {
+	lang, accounts, _, err := s.chats.Progress(ctx, Platform, id)
+	if err != nil {
+		return err
+	}
+	if lang == "" {
+		lang = s.engine.Pack().DefaultLanguage
+	}
+	items := s.engine.Checklist(lang, accounts)
+	p := progressEvent{Header: s.engine.Pack().Message("status_header", lang), Items: items}
+	if allDone(items) {
+		p.AllDone = s.engine.Pack().Message("status_all_done", lang)
+	}
+	data, _ := json.Marshal(p)
+	return s.write(rc, w, fmt.Sprintf("event: progress\ndata: %s\n\n", data))
 }
 
 type progressEvent struct {

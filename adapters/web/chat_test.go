@@ -344,7 +344,13 @@ func TestContinueOnAnotherDevice(t *testing.T) {
 		path := strings.TrimPrefix(strings.ReplaceAll(link, "&amp;", "&"), "http://localhost:8080")
 
 		laptop := s.browser()
-		status, _ = laptop.get(path)
+		laptop.say("/start") // a conversation of its own, which the link replaces
+		status, body = laptop.get(path)
+		require.Equal(t, http.StatusOK, status, "opening the link changes nothing yet (a link preview may fetch it)")
+		require.Contains(t, body, "it will be replaced")
+		token, err := url.Parse(path)
+		require.NoError(t, err)
+		status, _, _ = laptop.submit(path, "/continue", url.Values{"token": {token.Query().Get("token")}})
 		require.Equal(t, http.StatusSeeOther, status)
 		require.Equal(t, phone.studentID(), laptop.studentID())
 		_, body = laptop.get("/")
@@ -352,6 +358,9 @@ func TestContinueOnAnotherDevice(t *testing.T) {
 
 		status, _ = s.browser().get(path)
 		require.Equal(t, http.StatusGone, status, "the link works once")
+		status, _, resp := s.browser().submit("/", "/continue", url.Values{"token": {token.Query().Get("token")}})
+		require.Equal(t, http.StatusSeeOther, status)
+		require.Contains(t, resp.Header.Get("Location"), "handoff_bad")
 
 		// An expired link does nothing.
 		_, body, _ = phone.submit("/", "/handoff", nil)
@@ -384,5 +393,64 @@ func TestForgetErasesTheWebChat(t *testing.T) {
 		storagetest.Settle(t, s.DB)
 		_, body = b.get("/")
 		require.NotContains(t, body, "my question about Toledo", "what the student said is gone")
+	})
+}
+
+// On Postgres a line may commit after one with a higher id: the stream
+// still sends it, once.
+func TestStreamSendsALineCommittedLateOnce(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		ctx := context.Background()
+		w := storage.NewWebChats(d.DB)
+		now := time.Now()
+		w.SetClock(func() time.Time { return now })
+		_, err := w.Sent(ctx, "c", 0, bot.Outbound{Text: "first"})
+		require.NoError(t, err)
+		c := &cursor{sent: map[int64]time.Time{}}
+		read := func() []string {
+			lines, err := w.Newer(ctx, "c", c.after, c.since(), 100)
+			require.NoError(t, err)
+			var got []string
+			for _, m := range lines {
+				if c.fresh(m) {
+					got = append(got, m.Message.Text)
+				}
+			}
+			return got
+		}
+		require.Equal(t, []string{"first"}, read())
+		// A line with a lower id than the cursor, as a late commit leaves it.
+		late, err := w.Sent(ctx, "c", 0, bot.Outbound{Text: "late"})
+		require.NoError(t, err)
+		c.after = late + 5
+		require.Equal(t, []string{"late"}, read())
+		require.Empty(t, read(), "sent once")
+	})
+}
+
+func TestNewConversationsPerAddressAreLimited(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		saved := newStudents
+		newStudents = bot.Rate{Every: time.Hour, Burst: 2}
+		defer func() { newStudents = saved }()
+		s := newSite(t, d)
+		s.Server.cfg.TrustProxy = true
+		start := func(addr string) int {
+			b := s.browser()
+			form := url.Values{"text": {"/start"}, "csrf": {b.csrf("/")}}
+			req, err := http.NewRequest(http.MethodPost, s.HTTP.URL+"/say", strings.NewReader(form.Encode()))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Accept", "application/json")
+			req.Header.Set("X-Forwarded-For", "198.51.100.7, "+addr) // the proxy appended addr
+			resp, err := b.http.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		require.Equal(t, http.StatusAccepted, start("203.0.113.1"))
+		require.Equal(t, http.StatusAccepted, start("203.0.113.1"))
+		require.Equal(t, http.StatusTooManyRequests, start("203.0.113.1"))
+		require.Equal(t, http.StatusAccepted, start("203.0.113.2"), "another address is another count")
 	})
 }

@@ -93,7 +93,10 @@ func (s *Server) formSecret(w http.ResponseWriter, r *http.Request) string {
 	if v := s.signed(r, formCookie); v != "" {
 		return v
 	}
+	// Lax, and as long-lived as the student: a chat opened from a link in
+	// a mail must not replace the secret of the tabs already open (the
+	// token in the form is what stops other sites).
 	v := newToken()
-	_ = s.setSigned(w, formCookie, v, "/", 7*24*time.Hour, http.SameSiteStrictMode)
+	_ = s.setSigned(w, formCookie, v, "/", studentCookieAge, http.SameSiteLaxMode)
 	return v
 }

@@ -17,7 +17,7 @@ func (x *sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 	if d.Message == nil {
 		return bot.Sent{}, nil
 	}
-	id, err := x.s.chats.Sent(ctx, d.Chat.ID, *d.Message)
+	id, err := x.s.chats.Sent(ctx, d.Chat.ID, d.ID, *d.Message)
 	if err != nil {
 		return bot.Sent{}, err
 	}

@@ -41,6 +41,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock of sessions and tokens; nil: the wall clock.
 	Now func() time.Time
+	// TrustProxy: the server is behind a proxy that appends the client's
+	// address to X-Forwarded-For (TRUST_PROXY); the limits use that one.
+	TrustProxy bool
 }
 
 // Server serves the student chat page (/), the admin console (/admin) and

@@ -90,11 +90,13 @@
     body.set("event", eventId());
     return fetch("/say", { method: "POST", body: body, credentials: "same-origin",
       headers: { "Accept": "application/json" } }).then(function (r) {
-      return r.json().then(function (j) {
-        if (!r.ok) { throw new Error(j.error || r.statusText); }
+      return r.text().then(function (body) {
+        var j = {};
+        try { j = JSON.parse(body); } catch (e) { /* a proxy's or server's error page */ }
+        if (!r.ok) { throw new Error(j.error || log.dataset.error); }
         connect();
       });
-    });
+    }, function () { throw new Error(log.dataset.error); });
   }
 
   function notice(text) {
@@ -137,7 +139,7 @@
       }
     };
   }
-  if (after > 0) { connect(); }
+  if (log.dataset.live) { connect(); }
   // The buttons the page was rendered with stay until the bot says more.
   pending = Array.prototype.map.call(answers.querySelectorAll("button[name=button]"),
     function (b) { return { id: b.value, label: b.textContent }; });

@@ -7,11 +7,15 @@ CREATE TABLE web_messages (
     chat_id    TEXT NOT NULL,
     direction  TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     event_id   TEXT,
+    -- The outbox row a message of the bot's delivers: a delivery retried
+    -- after a crash shows once.
+    outbox_id  INTEGER,
     body       TEXT NOT NULL,
     created_at DATETIME NOT NULL
 );
 CREATE INDEX web_messages_chat ON web_messages (chat_id, id);
 CREATE UNIQUE INDEX web_messages_event ON web_messages (chat_id, event_id);
+CREATE UNIQUE INDEX web_messages_outbox ON web_messages (outbox_id);
 CREATE INDEX web_messages_created_at ON web_messages (created_at);
 
 -- People of the admin console: helpdesk agents and admins.
