@@ -169,6 +169,11 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text, button := strings.TrimSpace(r.PostFormValue("text")), r.PostFormValue("button")
+	shown := "" // what the page shows the student said, when not the text
+	if r.PostFormValue("start") != "" {
+		// The page's Start button is /start, shown as the button's word.
+		text, shown = "/start", ui[s.pageLang(r, "")]["start"]
+	}
 	if text == "" && button == "" {
 		s.answer(w, r, http.StatusBadRequest, "empty", 0)
 		return
@@ -204,7 +209,7 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	woken, unsubscribe := s.hub.subscribe(id)
 	defer unsubscribe()
-	lineID, err := s.accept(ctx, in)
+	lineID, err := s.accept(ctx, in, shown)
 	if err != nil {
 		s.fail(w, r, "take a web message", err)
 		return
@@ -222,10 +227,13 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 
 // accept records the student's line, redacted as the engine stores it,
 // then hands the event to the engine; a form posted twice is taken once.
-func (s *Server) accept(ctx context.Context, in bot.Inbound) (int64, error) {
+func (s *Server) accept(ctx context.Context, in bot.Inbound, shown string) (int64, error) {
 	g := s.engine.Guard(in)
-	shown := g.Text
-	if g.ButtonID != "" {
+	switch {
+	case shown != "":
+	case g.ButtonID == "":
+		shown = g.Text
+	default:
 		shown = s.buttonLabel(ctx, in.ChatID, in.ButtonID, in.LocaleHint)
 	}
 	fresh, err := s.chats.Said(ctx, in.ChatID, in.EventID, shown)

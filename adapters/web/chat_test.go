@@ -40,11 +40,13 @@ func TestChatPageWalksThroughBothActivationsWithoutScript(t *testing.T) {
 		status, body := b.get("/")
 		require.Equal(t, http.StatusOK, status)
 		require.Contains(t, body, `<html lang="en">`)
-		require.Contains(t, body, `value="/start"`, "a first visit offers Start")
+		require.Contains(t, body, `name="start"`, "a first visit offers Start")
 
-		b.say("/start")
+		status, _, _ = b.submit("/", "/say", url.Values{"start": {"1"}})
+		require.Equal(t, http.StatusSeeOther, status)
 		_, body = b.get("/")
 		require.Contains(t, body, "activation assistant of Odisee")
+		require.Contains(t, body, `<div class="bubble">Start</div>`, "the Start button shows as its word, not /start")
 		require.Contains(t, body, `name="button" value="start_activation"`)
 		for _, button := range []string{"start_activation", "emails_both", "odisee_ready", "odisee_done"} {
 			b.press(button)

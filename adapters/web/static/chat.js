@@ -42,6 +42,8 @@
     if (document.getElementById("m" + m.id)) { return; }
     var intro = log.querySelector(".intro");
     if (intro) { intro.remove(); }
+    var handoff = document.getElementById("handoff");
+    if (handoff) { handoff.hidden = false; }
     var li = document.createElement("li");
     li.className = "line " + (m.in ? "in" : "out");
     li.id = "m" + m.id;
@@ -117,7 +119,9 @@
     var b = e.submitter;
     if (!b) { return; }
     answers.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
-    post(b.name === "button" ? { button: b.value } : { text: b.value })
+    var fields = {};
+    fields[b.name] = b.value;
+    post(fields)
       .catch(function (err) { showButtons(); notice(err.message); });
     input.focus();
   });
