@@ -13,7 +13,7 @@ vet:
 	$(GO) vet ./...
 
 bench:
-	$(GO) test ./bot ./adapters/telegram ./adapters/slack -run '^$$' -bench . -benchmem
+	$(GO) test ./bot ./adapters/telegram ./adapters/slack ./adapters/web -run '^$$' -bench . -benchmem
 
 run:
 	$(GO) run . serve

@@ -25,7 +25,7 @@ import (
 // site is the web front over a real database, with the queue's workers
 // running so the bot answers as under serve.
 type site struct {
-	t      *testing.T
+	t      testing.TB
 	DB     *storage.DB
 	Queue  *storage.Queue
 	Engine *bot.Engine
@@ -34,7 +34,7 @@ type site struct {
 }
 
 // newSite starts the web front on d; the engine keeps tickets in d.
-func newSite(t *testing.T, d storagetest.Database) *site {
+func newSite(t testing.TB, d storagetest.Database) *site {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pack, err := flows.Default()
@@ -65,7 +65,7 @@ func newSite(t *testing.T, d storagetest.Database) *site {
 // browser is an HTTP client with its own cookies that does not follow
 // redirects, so tests see each answer.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	s    *site
 	http *http.Client
 }
