@@ -455,6 +455,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer unsubscribe()
 	ctx := r.Context()
 	c := &cursor{after: after, sent: map[int64]time.Time{}}
+	// The headers go at once, so the browser knows the stream is open
+	// before there is anything to say; reconnects wait 3 s.
+	if s.write(rc, w, "retry: 3000\n\n") != nil {
+		return
+	}
 	end := time.NewTimer(5 * time.Minute) // a fresh stream now and then frees a stuck proxy
 	defer end.Stop()
 	// A page is woken when its chat has a new line (in process, or by a

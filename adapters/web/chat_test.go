@@ -456,3 +456,24 @@ func TestNewConversationsPerAddressAreLimited(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, start("203.0.113.2"), "another address is another count")
 	})
 }
+
+// The stream answers at once, before there is a line to send: a browser
+// (and a proxy) sees it open.
+func TestStreamOpensBeforeAnyLine(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		s := newSite(t, d)
+		cookie, err := s.Server.codec.Encode(studentCookie, newID())
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.HTTP.URL+"/events", nil)
+		require.NoError(t, err)
+		req.AddCookie(&http.Cookie{Name: studentCookie, Value: cookie})
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err, "headers before the first line")
+		defer resp.Body.Close()
+		first, err := bufio.NewReader(resp.Body).ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "retry: 3000\n", first)
+	})
+}
