@@ -253,12 +253,15 @@ func (db *DB) timesToDone(ctx context.Context, since time.Time, accounts []strin
 		Started time.Time `db:"started_at"`
 		Done    time.Time `db:"done_at"`
 	}
+	// One grouped pass (events are appended in time order per student, so
+	// the lowest id is the first), not a subquery per event: the console
+	// shows this on every view.
 	q := `SELECT pe.student_id, pe.account, s.created_at AS started_at, pe.created_at AS done_at
-		FROM progress_events pe JOIN students s ON s.id = pe.student_id
-		WHERE pe.kind = ? AND pe.status = ? AND s.created_at >= ? AND pe.id = (SELECT f.id FROM progress_events f
-			WHERE f.student_id = pe.student_id AND f.kind = ? AND f.account = pe.account AND f.status = ?
-			ORDER BY f.created_at, f.id LIMIT 1)`
-	if err := db.SelectContext(ctx, &rows, db.Rebind(q), "account", string(bot.Done), since, "account", string(bot.Done)); err != nil {
+		FROM (SELECT MIN(id) AS id FROM progress_events WHERE kind = ? AND status = ? GROUP BY student_id, account) f
+		JOIN progress_events pe ON pe.id = f.id
+		JOIN students s ON s.id = pe.student_id
+		WHERE s.created_at >= ?`
+	if err := db.SelectContext(ctx, &rows, db.Rebind(q), "account", string(bot.Done), since); err != nil {
 		return nil, fmt.Errorf("read times to account done: %w", err)
 	}
 	per := map[string][]time.Duration{}

@@ -138,6 +138,54 @@ func (s *Tickets) Tickets(ctx context.Context, status string) ([]bot.Ticket, err
 	return out, nil
 }
 
+// TicketFilter selects tickets for a list: any of Statuses (none: all),
+// of Category when set; Limit bounds the list (0: all).
+type TicketFilter struct {
+	Statuses []string
+	Category string
+	Limit    int
+}
+
+// List returns the tickets the filter selects, newest first, and how many
+// it selects in all, with the filtering in SQL: the console's list must not
+// read every ticket ever opened.
+func (s *Tickets) List(ctx context.Context, f TicketFilter) ([]bot.Ticket, int, error) {
+	var where []string
+	var args []any
+	if len(f.Statuses) > 0 {
+		where = append(where, `status IN (?`+strings.Repeat(`, ?`, len(f.Statuses)-1)+`)`)
+		for _, st := range f.Statuses {
+			args = append(args, st)
+		}
+	}
+	if f.Category != "" {
+		where = append(where, `category = ?`)
+		args = append(args, f.Category)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	var total int
+	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT COUNT(*) FROM tickets`+cond), args...); err != nil {
+		return nil, 0, fmt.Errorf("count tickets: %w", err)
+	}
+	query := `SELECT ` + ticketColumns + ` FROM tickets` + cond + ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	var rows []ticketRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(query), args...); err != nil {
+		return nil, 0, fmt.Errorf("list tickets: %w", err)
+	}
+	out := make([]bot.Ticket, len(rows))
+	for i, r := range rows {
+		out[i] = r.ticket()
+	}
+	return out, total, nil
+}
+
 // Unclaimed implements bot.TicketStore.
 func (s *Tickets) Unclaimed(ctx context.Context, before time.Time) ([]int64, error) {
 	var ids []int64

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"activation-bot/flows"
@@ -139,12 +140,53 @@ func (s *Server) funnelQuery(r *http.Request) (funnelQuery, error) {
 			q.from, q.capped = oldest, true
 		}
 	}
+	key := q.since + "|" + today.Format(time.DateOnly)
+	if f, ok := s.funnel.get(key, s.now()); ok {
+		q.stats, q.days = f.stats, f.days
+		return q, nil
+	}
 	var err error
 	if q.stats, err = s.db.Stats(r.Context(), filter); err != nil {
 		return q, err
 	}
-	q.days, err = s.db.Daily(r.Context(), storage.DailyFilter{From: q.from, To: q.to, Location: loc, Accounts: filter.Accounts})
-	return q, err
+	if q.days, err = s.db.Daily(r.Context(), storage.DailyFilter{From: q.from, To: q.to, Location: loc, Accounts: filter.Accounts}); err != nil {
+		return q, err
+	}
+	s.funnel.put(key, funnelFigures{stats: q.stats, days: q.days, at: s.now()})
+	return q, nil
+}
+
+// funnelTTL is how long the funnel's figures are reused: they read every
+// progress event, and several admins refreshing the page must not hold up
+// the students (SQLite has one connection).
+const funnelTTL = 30 * time.Second
+
+type funnelFigures struct {
+	stats storage.Stats
+	days  []storage.DayCount
+	at    time.Time
+}
+
+// funnelCache keeps the last figures per filter and day.
+type funnelCache struct {
+	mu      sync.Mutex
+	entries map[string]funnelFigures
+}
+
+func (c *funnelCache) get(key string, now time.Time) (funnelFigures, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.entries[key]
+	return f, ok && now.Sub(f.at) < funnelTTL
+}
+
+func (c *funnelCache) put(key string, f funnelFigures) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 100 {
+		c.entries = map[string]funnelFigures{}
+	}
+	c.entries[key] = f
 }
 
 func dayStart(t time.Time) time.Time {

@@ -34,13 +34,9 @@ func (s *Server) ticketRoutes(mux *http.ServeMux) {
 	}
 }
 
-// tickets is the store the engine keeps its tickets in.
-func (s *Server) tickets() bot.TicketStore {
-	if t := s.engine.HelpdeskTickets(); t != nil {
-		return t
-	}
-	return storage.NewTickets(s.db, s.cfg.Queue)
-}
+// tickets is the ticket store over the console's database (the one the
+// engine keeps its tickets in).
+func (s *Server) tickets() *storage.Tickets { return storage.NewTickets(s.db, s.cfg.Queue) }
 
 type ticketRow struct {
 	bot.Ticket
@@ -88,28 +84,34 @@ func (s *Server) ticketList(w http.ResponseWriter, r *http.Request, u storage.Co
 		s.page(w, r, http.StatusBadRequest, &u, "tickets", consoleView{Title: "Tickets", Nav: "tickets", Error: problem, Data: v})
 		return
 	}
-	status := v.Status
-	if status == "all" {
-		status = ""
+	f := storage.TicketFilter{Category: v.Category}
+	switch v.Status {
+	case "":
+		f.Statuses = []string{bot.TicketOpen, bot.TicketClaimed}
+	case "all":
+	default:
+		f.Statuses = []string{v.Status}
 	}
-	list, err := s.tickets().Tickets(r.Context(), status)
+	needle := strings.ToLower(v.Q)
+	if needle == "" {
+		f.Limit = ticketsShown // a search reads the selection, the list only what it shows
+	}
+	list, total, err := s.tickets().List(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, "list tickets", err)
 		return
 	}
-	needle := strings.ToLower(v.Q)
+	if needle == "" {
+		v.Total = total
+	}
 	for _, t := range list {
-		if v.Status == "" && !t.Open() {
-			continue
-		}
-		if v.Category != "" && t.Category != v.Category {
-			continue
-		}
 		if needle != "" && !strings.Contains(strings.ToLower(t.Name), needle) &&
 			!strings.Contains(strings.ToLower(t.Student), needle) && !strings.Contains(strings.ToLower(t.Handle), needle) {
 			continue
 		}
-		v.Total++
+		if needle != "" {
+			v.Total++
+		}
 		if len(v.Tickets) < ticketsShown {
 			v.Tickets = append(v.Tickets, ticketRow{Ticket: t, CategoryLabel: s.categoryLabel(t.Category)})
 		}
@@ -138,6 +140,14 @@ type ticketView struct {
 	Mine          bool   // claimed by the viewer
 	Admin         bool   // may follow the link to the student
 	MaxReply      int
+	Version       string // the ticket as shown, posted back by its forms
+}
+
+// ticketVersion tells one state of a ticket from the next: an action
+// posted from a page showing an older state (another agent acted since,
+// or the same answer is posted twice) is refused, not applied blindly.
+func ticketVersion(t bot.Ticket) string {
+	return fmt.Sprintf("%s/%s/%d/%d", t.Status, t.ClaimedBy, len(t.Messages), t.Updated.UnixMicro())
 }
 
 // ticketID reads the {id} of a ticket's path; false when it is no number.
@@ -176,7 +186,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u storage.Co
 func (s *Server) showTicket(w http.ResponseWriter, r *http.Request, status int, u storage.ConsoleUser, t bot.Ticket, problem, reply string) {
 	p := s.engine.Pack()
 	v := ticketView{Ticket: t, CategoryLabel: s.categoryLabel(t.Category), Reply: reply,
-		Mine: t.ClaimedBy == u.Identity(), Admin: u.Admin(), MaxReply: maxReply}
+		Mine: t.ClaimedBy == u.Identity(), Admin: u.Admin(), MaxReply: maxReply, Version: ticketVersion(t)}
 	for _, a := range p.Accounts {
 		v.Accounts = append(v.Accounts, accountLine{Name: p.Localize(a.Name, p.DefaultLanguage), State: accountState(t.Context.Accounts[a.ID], s.engine.Location())})
 	}
@@ -253,6 +263,10 @@ func (s *Server) ticketAct(action string) handler {
 					fmt.Sprintf("The answer is too long: at most %d characters.", maxReply), text)
 				return
 			}
+		}
+		if seen := r.PostFormValue("seen"); seen != "" && seen != ticketVersion(t) {
+			s.showTicket(w, r, http.StatusConflict, u, t, "The ticket changed since you opened it (another agent, or a form sent twice): nothing was done. Here it is as it is now.", text)
+			return
 		}
 		if why := refusal(t, action, agent); why != "" {
 			s.showTicket(w, r, http.StatusConflict, u, t, why, text)

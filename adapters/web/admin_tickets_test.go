@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,42 @@ func TestTicketDetailAndActions(t *testing.T) {
 		}
 		require.NotEmpty(t, actions)
 		require.Contains(t, strings.Join(actions, ","), "web:ann")
+	})
+}
+
+var seenField = regexp.MustCompile(`name="seen" value="([^"]+)"`)
+
+// An action posted from a page showing an older state of the ticket is
+// refused: a stale Claim does not take over a colleague's ticket, and an
+// answer sent twice (a double click) reaches the student once.
+func TestTicketActionsFromAStalePageAreRefused(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		s := newSite(t, d)
+		tk := s.reportThroughEngine("anna", "Anna", "The activation link expired")
+		page := fmt.Sprintf("/admin/tickets/%d", tk.ID)
+		ann, bob := s.login("ann", storage.RoleAgent), s.login("bob", storage.RoleAgent)
+
+		_, body := ann.get(page)
+		stale := seenField.FindStringSubmatch(body)[1]
+		status, _, _ := bob.submit(page, page+"/claim", nil)
+		require.Equal(t, http.StatusSeeOther, status)
+		status, body, _ = ann.post(page+"/claim", url.Values{"csrf": {ann.csrf(page)}, "seen": {stale}})
+		require.Equal(t, http.StatusConflict, status)
+		require.Contains(t, body, "changed since you opened it")
+		require.Equal(t, "web:bob", s.ticket(tk.ID).ClaimedBy, "bob keeps it")
+
+		_, body = bob.get(page)
+		form := url.Values{"csrf": {bob.csrf(page)}, "seen": {seenField.FindStringSubmatch(body)[1]}, "text": {"Try again now."}}
+		status, _, _ = bob.post(page+"/reply", form)
+		require.Equal(t, http.StatusSeeOther, status)
+		status, _, _ = bob.post(page+"/reply", form)
+		require.Equal(t, http.StatusConflict, status, "the same form again")
+		replies := 0
+		for _, m := range s.ticket(tk.ID).Messages {
+			if m.From == bot.FromAgent {
+				replies++
+			}
+		}
+		require.Equal(t, 1, replies)
 	})
 }

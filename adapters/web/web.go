@@ -60,6 +60,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool // cookies only over HTTPS
+	funnel  funnelCache
 }
 
 // New builds the web front.

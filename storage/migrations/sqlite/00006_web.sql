@@ -47,7 +47,11 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_user ON console_sessions (user_id);
 
+-- The funnel's first "done" per student and account, on every console view.
+CREATE INDEX progress_events_first ON progress_events (kind, status, student_id, account, id);
+
 -- +goose Down
+DROP INDEX progress_events_first;
 DROP TABLE console_sessions;
 DROP TABLE one_time_tokens;
 DROP TABLE console_users;
