@@ -184,16 +184,29 @@ func (b *Broadcasts) Get(ctx context.Context, id int64) (bot.Broadcast, Broadcas
 }
 
 func (b *Broadcasts) progress(ctx context.Context, id int64) (BroadcastProgress, error) {
+	all, err := b.countCopies(ctx, `WHERE broadcast_id = ?`, id)
+	return all[id], err
+}
+
+// Progress counts the copies of every broadcast by status, in one query
+// (the console's list shows them all).
+func (b *Broadcasts) Progress(ctx context.Context) (map[int64]BroadcastProgress, error) {
+	return b.countCopies(ctx, `WHERE broadcast_id IS NOT NULL`)
+}
+
+func (b *Broadcasts) countCopies(ctx context.Context, where string, args ...any) (map[int64]BroadcastProgress, error) {
 	var rows []struct {
-		Status string `db:"status"`
-		N      int    `db:"n"`
+		Broadcast int64  `db:"broadcast_id"`
+		Status    string `db:"status"`
+		N         int    `db:"n"`
 	}
-	query := `SELECT status, COUNT(*) AS n FROM proactive_sends WHERE broadcast_id = ? GROUP BY status`
-	if err := b.q.db.SelectContext(ctx, &rows, b.q.db.Rebind(query), id); err != nil {
-		return BroadcastProgress{}, fmt.Errorf("count the copies of broadcast %d: %w", id, err)
+	query := `SELECT broadcast_id, status, COUNT(*) AS n FROM proactive_sends ` + where + ` GROUP BY broadcast_id, status`
+	if err := b.q.db.SelectContext(ctx, &rows, b.q.db.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("count the copies of broadcasts: %w", err)
 	}
-	var p BroadcastProgress
+	out := map[int64]BroadcastProgress{}
 	for _, r := range rows {
+		p := out[r.Broadcast]
 		switch r.Status {
 		case "pending":
 			p.Pending = r.N
@@ -206,8 +219,9 @@ func (b *Broadcasts) progress(ctx context.Context, id int64) (BroadcastProgress,
 		case "skipped":
 			p.Skipped = r.N
 		}
+		out[r.Broadcast] = p
 	}
-	return p, nil
+	return out, nil
 }
 
 // List returns the broadcasts, newest first.
@@ -240,7 +254,13 @@ func (b *Broadcasts) Cancel(ctx context.Context, id int64, actor string) error {
 		if err != nil {
 			return err
 		}
-		if status == bot.BroadcastCancelled || status == bot.BroadcastSent && !b.hasQueued(ctx, tx, id) {
+		queued := false
+		if status == bot.BroadcastSent {
+			if queued, err = b.hasQueued(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if status == bot.BroadcastCancelled || status == bot.BroadcastSent && !queued {
 			return fmt.Errorf("cancel broadcast %d: %w (%s)", id, ErrBroadcastOver, status)
 		}
 		query := `UPDATE outbox SET failed_at = ?, error = 'broadcast cancelled'
@@ -260,10 +280,13 @@ func (b *Broadcasts) Cancel(ctx context.Context, id int64, actor string) error {
 	})
 }
 
-func (b *Broadcasts) hasQueued(ctx context.Context, tx *sqlx.Tx, id int64) bool {
+func (b *Broadcasts) hasQueued(ctx context.Context, tx *sqlx.Tx, id int64) (bool, error) {
 	var n int
 	query := `SELECT COUNT(*) FROM proactive_sends WHERE broadcast_id = ? AND status = 'queued'`
-	return tx.GetContext(ctx, &n, tx.Rebind(query), id) == nil && n > 0
+	if err := tx.GetContext(ctx, &n, tx.Rebind(query), id); err != nil {
+		return false, fmt.Errorf("count the queued copies of broadcast %d: %w", id, err)
+	}
+	return n > 0, nil
 }
 
 // lockBroadcast locks the broadcast's row and returns its status: the

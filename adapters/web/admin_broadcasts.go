@@ -443,16 +443,17 @@ func (s *Server) listView(r *http.Request, _ storage.ConsoleUser) listView {
 	if err != nil {
 		return listView{Err: err}
 	}
+	progress, err := store.Progress(r.Context())
+	if err != nil {
+		return listView{Err: err}
+	}
 	var v listView
 	for _, b := range list {
 		row := listed{ID: b.ID, Status: b.Status, Segment: s.describe(b.Segment), CreatedBy: b.CreatedBy,
 			SendAt: b.SendAt.In(s.engine.Location()).Format("2006-01-02 15:04")}
-		// A scheduled broadcast has no copies yet: no need to count them.
+		// A scheduled broadcast has no copies yet.
 		if b.Status != bot.BroadcastScheduled {
-			_, p, err := store.Get(r.Context(), b.ID)
-			if err != nil {
-				return listView{Err: err}
-			}
+			p := progress[b.ID]
 			row.Started, row.Sent, row.Total = true, p.Sent, total(p)
 		}
 		v.Rows = append(v.Rows, row)
