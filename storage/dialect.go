@@ -1,11 +1,14 @@
 package storage
 
 import (
+	"database/sql/driver"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
+	msqlite "modernc.org/sqlite"
 )
 
 const (
@@ -23,12 +26,27 @@ type dialect struct {
 	// update. SQLite needs none: it serialises writers (one connection,
 	// immediate transactions).
 	lock string
+	// lower is the function that lowercases text for a case-insensitive
+	// match: SQLite's LOWER folds only ASCII, so it gets Go's.
+	lower string
 }
 
 var (
-	postgres = dialect{name: postgresName, driver: "postgres", goose: goose.DialectPostgres, lock: " FOR UPDATE"}
-	sqlite   = dialect{name: sqliteName, driver: "sqlite", goose: goose.DialectSQLite3}
+	postgres = dialect{name: postgresName, driver: "postgres", goose: goose.DialectPostgres, lock: " FOR UPDATE", lower: "LOWER"}
+	sqlite   = dialect{name: sqliteName, driver: "sqlite", goose: goose.DialectSQLite3, lower: "unicode_lower"}
 )
+
+// unicode_lower is LOWER for every script on SQLite ("Émile" finds
+// "émile"), as Postgres's is.
+func init() {
+	msqlite.MustRegisterDeterministicScalarFunction("unicode_lower", 1,
+		func(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			if s, ok := args[0].(string); ok {
+				return strings.ToLower(s), nil
+			}
+			return args[0], nil
+		})
+}
 
 // sqliteDSN turns a file path into modernc's DSN: WAL so readers never wait
 // for the writer, a busy timeout so another process's write is waited for,

@@ -38,7 +38,7 @@ func (db *DB) FindStudents(ctx context.Context, q string, limit int) ([]StudentS
 			match = append(match, `(platform = ? AND platform_user_id = ?)`)
 			args = append(args, strings.ToLower(platform), user)
 		}
-		match = append(match, `platform_user_id = ?`, `LOWER(display_name) LIKE ? ESCAPE '\'`)
+		match = append(match, `platform_user_id = ?`, db.dialect.lower+`(display_name) LIKE ? ESCAPE '\'`)
 		args = append(args, q, "%"+likeEscape(strings.ToLower(q))+"%")
 		query += ` WHERE c.student_id IN (SELECT student_id FROM identities WHERE ` + strings.Join(match, " OR ") + `)`
 		if n, err := strconv.ParseInt(strings.TrimPrefix(q, "#"), 10, 64); err == nil && n > 0 {

@@ -29,6 +29,7 @@ func TestFindStudents(t *testing.T) {
 		say("telegram", "42", "Anna Peeters")
 		say("slack", "T1:U1", "Bram 100%_sure")
 		say("web", "abc", "")
+		say("telegram", "77", "Émile Ölund")
 
 		ids := func(q string) []string {
 			t.Helper()
@@ -42,7 +43,9 @@ func TestFindStudents(t *testing.T) {
 			}
 			return out
 		}
-		require.Equal(t, []string{"web:abc", "slack:T1:U1", "telegram:42"}, ids(""), "most recent first")
+		require.Equal(t, []string{"telegram:77", "web:abc", "slack:T1:U1", "telegram:42"}, ids(""), "most recent first")
+		require.Equal(t, []string{"telegram:77"}, ids("émile"), "accents fold too")
+		require.Equal(t, []string{"telegram:77"}, ids("ÖLUND"))
 		require.Equal(t, []string{"telegram:42"}, ids("telegram:42"))
 		require.Equal(t, []string{"slack:T1:U1"}, ids("slack:T1:U1"))
 		require.Equal(t, []string{"web:abc"}, ids("web:abc"))
