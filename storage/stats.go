@@ -374,3 +374,29 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// Percent is part of whole in percent, to one decimal; 0 of nothing.
+func Percent(part, whole int) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return math.Round(float64(part)*1000/float64(whole)) / 10
+}
+
+// HumanDuration is short and coarse, as an admin reads it: "45s", "12m",
+// "2h05m", "3d4h"; "-" when no student got there (n is 0).
+func HumanDuration(d time.Duration, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"text/tabwriter"
 	"time"
 
@@ -174,7 +173,7 @@ func newReport(st storage.Stats, order []string, since string) report {
 		return problemCount{p.Category, p.Open, p.Resolved}
 	})
 	r.Proactive = convert(st.Proactive, func(p storage.ProactiveCounts) proactive {
-		return proactive{p.Kind, p.Sent, p.Recipients, p.Progressed, percent(p.Progressed, p.Recipients)}
+		return proactive{p.Kind, p.Sent, p.Recipients, p.Progressed, storage.Percent(p.Progressed, p.Recipients)}
 	})
 	return r
 }
@@ -198,7 +197,7 @@ func funnel(reached []storage.Count, order []string) []funnelStep {
 		out[i] = funnelStep{Node: node, Reached: n[node]}
 		if i+1 < len(order) {
 			out[i].DropOff = n[node] - n[order[i+1]]
-			out[i].DropOffPct = percent(out[i].DropOff, n[node])
+			out[i].DropOffPct = storage.Percent(out[i].DropOff, n[node])
 		}
 	}
 	return out
@@ -212,33 +211,7 @@ func newTimeToDone(t storage.TimeToDone) timeToDone {
 	}
 	return timeToDone{Account: account, Students: len(t.Durations),
 		MedianSeconds: int64(med / time.Second), P90Seconds: int64(p90 / time.Second),
-		Median: humanDuration(med, len(t.Durations)), P90: humanDuration(p90, len(t.Durations))}
-}
-
-// percent is part of whole in percent, to one decimal; 0 of nothing.
-func percent(part, whole int) float64 {
-	if whole == 0 {
-		return 0
-	}
-	return math.Round(float64(part)*1000/float64(whole)) / 10
-}
-
-// humanDuration is short and coarse, as an admin reads it: "45s", "12m",
-// "2h05m", "3d4h"; "-" when no student got there.
-func humanDuration(d time.Duration, n int) string {
-	if n == 0 {
-		return "-"
-	}
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
-	}
-	return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+		Median: storage.HumanDuration(med, len(t.Durations)), P90: storage.HumanDuration(p90, len(t.Durations))}
 }
 
 // print writes the report as aligned sections.

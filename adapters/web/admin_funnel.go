@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -222,7 +221,7 @@ func asBadSince(err error, bad *errBadSince) bool { return errors.As(err, bad) }
 func (q funnelQuery) view() funnelView {
 	st, p := q.stats, q.pack
 	v := funnelView{Since: q.since, Scope: "all students", Students: st.Students, Completed: st.Completed,
-		CompletedPct: percent(st.Completed, st.Students), Capped: q.capped,
+		CompletedPct: storage.Percent(st.Completed, st.Students), Capped: q.capped,
 		From: q.from.Format(time.DateOnly), To: q.to.Format(time.DateOnly), Days: q.days}
 	v.CSV = "/admin/funnel.csv"
 	if q.since != "" {
@@ -246,7 +245,7 @@ func (q funnelQuery) view() funnelView {
 	}
 	v.FunnelChart = newHBarChart(items)
 	for _, c := range st.Steps {
-		v.Steps = append(v.Steps, countRow{c.Key, orNone(c.Key, "(not started)"), c.N, percent(c.N, st.Students)})
+		v.Steps = append(v.Steps, countRow{c.Key, orNone(c.Key, "(not started)"), c.N, storage.Percent(c.N, st.Students)})
 	}
 	for _, a := range st.Accounts {
 		name := a.Account
@@ -256,14 +255,14 @@ func (q funnelQuery) view() funnelView {
 		v.Accounts = append(v.Accounts, accountRow{a, name})
 	}
 	for _, c := range st.Platforms {
-		v.Platforms = append(v.Platforms, countRow{c.Key, c.Key, c.N, percent(c.N, st.Students)})
+		v.Platforms = append(v.Platforms, countRow{c.Key, c.Key, c.N, storage.Percent(c.N, st.Students)})
 	}
 	for _, c := range st.Languages {
 		label := orNone(c.Key, "(not chosen)")
 		if name := p.LanguageNames[c.Key]; name != "" {
 			label = name + " (" + c.Key + ")"
 		}
-		v.Languages = append(v.Languages, countRow{c.Key, label, c.N, percent(c.N, st.Students)})
+		v.Languages = append(v.Languages, countRow{c.Key, label, c.N, storage.Percent(c.N, st.Students)})
 	}
 	for _, b := range st.StepsBy {
 		v.StepsBy = append(v.StepsBy, stepByRow{orNone(b.Node, "(not started)"), b.Platform, orNone(b.Lang, "(not chosen)"), b.N})
@@ -289,7 +288,7 @@ func (q funnelQuery) view() funnelView {
 		v.Problems = append(v.Problems, problemRow{pr.Category, label, pr.Open, pr.Resolved})
 	}
 	for _, pa := range st.Proactive {
-		v.Proactive = append(v.Proactive, proactiveRow{pa.Kind, pa.Sent, pa.Recipients, pa.Progressed, percent(pa.Progressed, pa.Recipients)})
+		v.Proactive = append(v.Proactive, proactiveRow{pa.Kind, pa.Sent, pa.Recipients, pa.Progressed, storage.Percent(pa.Progressed, pa.Recipients)})
 	}
 	return v
 }
@@ -307,7 +306,7 @@ func funnel(reached []storage.Count, order []string) []funnelRow {
 		out[i] = funnelRow{Node: node, Reached: n[node], Last: i+1 == len(order)}
 		if !out[i].Last {
 			out[i].DropOff = n[node] - n[order[i+1]]
-			out[i].DropOffPct = percent(out[i].DropOff, n[node])
+			out[i].DropOffPct = storage.Percent(out[i].DropOff, n[node])
 		}
 	}
 	return out
@@ -323,34 +322,8 @@ func newTimeRow(t storage.TimeToDone, p *flows.Pack) timeRow {
 		}
 	}
 	return timeRow{Account: name, Students: len(t.Durations),
-		Median: humanDuration(med, len(t.Durations)), P90: humanDuration(p90, len(t.Durations)),
+		Median: storage.HumanDuration(med, len(t.Durations)), P90: storage.HumanDuration(p90, len(t.Durations)),
 		MedianSecs: int64(med / time.Second), P90Secs: int64(p90 / time.Second)}
-}
-
-// percent is part of whole in percent, to one decimal; 0 of nothing.
-func percent(part, whole int) float64 {
-	if whole == 0 {
-		return 0
-	}
-	return math.Round(float64(part)*1000/float64(whole)) / 10
-}
-
-// humanDuration is short and coarse, as `stats` prints it: "45s", "12m",
-// "2h05m", "3d4h"; "-" when no student got there.
-func humanDuration(d time.Duration, n int) string {
-	if n == 0 {
-		return "-"
-	}
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
-	}
-	return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
 
 func orNone(s, none string) string {
@@ -460,7 +433,7 @@ func writeFunnelCSV(buf *bytes.Buffer, q funnelQuery) error {
 		row("proactive", p.Kind, "", "", "", "sent", p.Sent)
 		row("proactive", p.Kind, "", "", "", "recipients", p.Recipients)
 		row("proactive", p.Kind, "", "", "", "progressed_48h", p.Progressed)
-		row("proactive", p.Kind, "", "", "", "progressed_pct", percent(p.Progressed, p.Recipients))
+		row("proactive", p.Kind, "", "", "", "progressed_pct", storage.Percent(p.Progressed, p.Recipients))
 	}
 	cw.Flush()
 	return cw.Error()
