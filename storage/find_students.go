@@ -83,15 +83,9 @@ func (db *DB) studentSummary(ctx context.Context, id int64) (StudentSummary, err
 		return StudentSummary{}, nil
 	}
 	s := StudentSummary{ID: id, Created: rows[0].Created.UTC(), Node: rows[0].Node, Lang: rows[0].Lang, LastActivity: rows[0].Updated.UTC()}
-	query = `SELECT platform, platform_user_id, chat_id, display_name FROM identities WHERE student_id = ? ORDER BY created_at, platform`
-	if err := db.SelectContext(ctx, &s.Identities, db.Rebind(query), id); err != nil {
-		return s, fmt.Errorf("read identities of student %d: %w", id, err)
-	}
-	query = `SELECT account, status, wait_until, updated_at FROM account_progress WHERE student_id = ? ORDER BY account`
-	if err := db.SelectContext(ctx, &s.Accounts, db.Rebind(query), id); err != nil {
-		return s, fmt.Errorf("read progress of student %d: %w", id, err)
-	}
-	return s, nil
+	var err error
+	s.Identities, s.Accounts, err = identitiesAndAccounts(ctx, db, id)
+	return s, err
 }
 
 // likeEscape makes s match literally in a LIKE pattern with ESCAPE '\'.

@@ -400,3 +400,31 @@ func HumanDuration(d time.Duration, n int) string {
 	}
 	return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
+
+// FunnelStep is one step of the main path: how many students reached it,
+// and how many of them did not reach the next (negative when students
+// skip a step: a deep link skips the greeting).
+type FunnelStep struct {
+	Node       string  `json:"node"`
+	Reached    int     `json:"reached"`
+	DropOff    int     `json:"drop_off"`
+	DropOffPct float64 `json:"drop_off_pct"`
+	Last       bool    `json:"-"` // no next step: no drop-off
+}
+
+// Funnel lays the steps reached along order (the pack's main path).
+func Funnel(reached []Count, order []string) []FunnelStep {
+	n := map[string]int{}
+	for _, c := range reached {
+		n[c.Key] = c.N
+	}
+	out := make([]FunnelStep, len(order))
+	for i, node := range order {
+		out[i] = FunnelStep{Node: node, Reached: n[node], Last: i+1 == len(order)}
+		if !out[i].Last {
+			out[i].DropOff = n[node] - n[order[i+1]]
+			out[i].DropOffPct = Percent(out[i].DropOff, n[node])
+		}
+	}
+	return out
+}

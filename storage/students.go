@@ -98,13 +98,8 @@ func readStudent(ctx context.Context, tx *sqlx.Tx, id int64) (StudentRecord, err
 		at := opted.Time.UTC()
 		r.OptedOut = &at
 	}
-	query = `SELECT platform, platform_user_id, chat_id, display_name FROM identities WHERE student_id = ? ORDER BY created_at, platform`
-	if err := tx.SelectContext(ctx, &r.Identities, tx.Rebind(query), id); err != nil {
-		return r, fmt.Errorf("read identities of student %d: %w", id, err)
-	}
-	query = `SELECT account, status, wait_until, updated_at FROM account_progress WHERE student_id = ? ORDER BY account`
-	if err := tx.SelectContext(ctx, &r.Accounts, tx.Rebind(query), id); err != nil {
-		return r, fmt.Errorf("read progress of student %d: %w", id, err)
+	if r.Identities, r.Accounts, err = identitiesAndAccounts(ctx, tx, id); err != nil {
+		return r, err
 	}
 	if r.Tickets, err = openTickets(ctx, tx, id); err != nil {
 		return r, err
@@ -174,4 +169,20 @@ func (db *DB) EraseStudent(ctx context.Context, id int64, actor string) (Erasure
 		return eraseStudent(ctx, tx, id)
 	})
 	return c, err
+}
+
+// identitiesAndAccounts reads a student's identities and the progress of
+// their accounts.
+func identitiesAndAccounts(ctx context.Context, q queryer, id int64) ([]StudentIdentity, []AccountState, error) {
+	var ids []StudentIdentity
+	var accounts []AccountState
+	query := `SELECT platform, platform_user_id, chat_id, display_name FROM identities WHERE student_id = ? ORDER BY created_at, platform`
+	if err := sqlx.SelectContext(ctx, q, &ids, q.Rebind(query), id); err != nil {
+		return nil, nil, fmt.Errorf("read identities of student %d: %w", id, err)
+	}
+	query = `SELECT account, status, wait_until, updated_at FROM account_progress WHERE student_id = ? ORDER BY account`
+	if err := sqlx.SelectContext(ctx, q, &accounts, q.Rebind(query), id); err != nil {
+		return nil, nil, fmt.Errorf("read progress of student %d: %w", id, err)
+	}
+	return ids, accounts, nil
 }

@@ -125,12 +125,7 @@ type accountCount struct {
 
 // funnelStep: DropOff is Reached minus the next step's Reached, negative
 // when students skip this step (the wait is only for some).
-type funnelStep struct {
-	Node       string  `json:"node"`
-	Reached    int     `json:"reached"`
-	DropOff    int     `json:"drop_off"`
-	DropOffPct float64 `json:"drop_off_pct"`
-}
+type funnelStep = storage.FunnelStep
 
 type timeToDone struct {
 	Account       string `json:"account"` // "all": every account done
@@ -167,7 +162,7 @@ func newReport(st storage.Stats, order []string, since string) report {
 	r.Accounts = convert(st.Accounts, func(a storage.AccountCounts) accountCount {
 		return accountCount{a.Account, a.NotStarted, a.Waiting, a.Done, a.Problem}
 	})
-	r.Funnel = funnel(st.Reached, order)
+	r.Funnel = storage.Funnel(st.Reached, order)
 	r.TimeToDone = convert(st.Done, newTimeToDone)
 	r.Problems = convert(st.Problems, func(p storage.ProblemCounts) problemCount {
 		return problemCount{p.Category, p.Open, p.Resolved}
@@ -183,22 +178,6 @@ func convert[S, T any](in []S, fn func(S) T) []T {
 	out := make([]T, len(in))
 	for i, x := range in {
 		out[i] = fn(x)
-	}
-	return out
-}
-
-func funnel(reached []storage.Count, order []string) []funnelStep {
-	n := map[string]int{}
-	for _, c := range reached {
-		n[c.Key] = c.N
-	}
-	out := make([]funnelStep, len(order))
-	for i, node := range order {
-		out[i] = funnelStep{Node: node, Reached: n[node]}
-		if i+1 < len(order) {
-			out[i].DropOff = n[node] - n[order[i+1]]
-			out[i].DropOffPct = storage.Percent(out[i].DropOff, n[node])
-		}
 	}
 	return out
 }

@@ -58,13 +58,7 @@ type funnelView struct {
 	Proactive    []proactiveRow
 }
 
-type funnelRow struct {
-	Node       string
-	Reached    int
-	DropOff    int
-	DropOffPct float64
-	Last       bool // no next step: no drop-off
-}
+type funnelRow = storage.FunnelStep
 
 type countRow struct {
 	Key   string
@@ -228,7 +222,7 @@ func (q funnelQuery) view() funnelView {
 		v.Scope = "students whose first message came on or after " + q.since + " (campus time)"
 		v.CSV += "?" + url.Values{"since": {q.since}}.Encode()
 	}
-	v.Funnel = funnel(st.Reached, p.MainPath())
+	v.Funnel = storage.Funnel(st.Reached, p.MainPath())
 	items := make([]chartItem, len(v.Funnel))
 	for i, f := range v.Funnel {
 		items[i] = chartItem{Label: f.Node, Value: f.Reached}
@@ -291,25 +285,6 @@ func (q funnelQuery) view() funnelView {
 		v.Proactive = append(v.Proactive, proactiveRow{pa.Kind, pa.Sent, pa.Recipients, pa.Progressed, storage.Percent(pa.Progressed, pa.Recipients)})
 	}
 	return v
-}
-
-// funnel is, along the main path, how many students reached each step and
-// how many of them did not reach the next: negative when students skip a
-// step (a deep link skips the greeting).
-func funnel(reached []storage.Count, order []string) []funnelRow {
-	n := map[string]int{}
-	for _, c := range reached {
-		n[c.Key] = c.N
-	}
-	out := make([]funnelRow, len(order))
-	for i, node := range order {
-		out[i] = funnelRow{Node: node, Reached: n[node], Last: i+1 == len(order)}
-		if !out[i].Last {
-			out[i].DropOff = n[node] - n[order[i+1]]
-			out[i].DropOffPct = storage.Percent(out[i].DropOff, n[node])
-		}
-	}
-	return out
 }
 
 func newTimeRow(t storage.TimeToDone, p *flows.Pack) timeRow {
@@ -389,7 +364,7 @@ func writeFunnelCSV(buf *bytes.Buffer, q funnelQuery) error {
 	_ = cw.Write(funnelCSVHeader)
 	row("summary", "all", "", "", "", "students", st.Students)
 	row("summary", "all", "", "", "", "completed", st.Completed)
-	for _, f := range funnel(st.Reached, q.pack.MainPath()) {
+	for _, f := range storage.Funnel(st.Reached, q.pack.MainPath()) {
 		row("funnel", f.Node, "", "", "", "reached", f.Reached)
 		if !f.Last {
 			row("funnel", f.Node, "", "", "", "drop_off", f.DropOff)
