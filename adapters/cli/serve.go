@@ -98,7 +98,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 		return err
 	}
 	if !a.cfg.Helpdesk.Destinations() {
-		a.log.WarnContext(ctx, "no helpdesk destination configured: tickets are stored and shown by `activation-bot tickets` only; set HELPDESK_SLACK_CHANNEL, HELPDESK_TELEGRAM_CHAT_ID or HELPDESK_SMTP_URL")
+		a.log.InfoContext(ctx, "no helpdesk chat configured: tickets are in the console (/admin/tickets) and `activation-bot tickets`; set HELPDESK_SLACK_CHANNEL, HELPDESK_TELEGRAM_CHAT_ID or HELPDESK_SMTP_URL to post them there too")
 	}
 	site, err := a.web(ctx, engine, queue)
 	if err != nil {
