@@ -26,7 +26,7 @@ func TestActivationByButtons(t *testing.T) {
 			require.Contains(t, buttons(t, last), id, "the last message offers %s", id)
 			before := len(sent)
 			require.Equal(t, http.StatusOK, h.post(h.press(ann, last, id)))
-			sent = h.waitSends(ann, before+1)
+			h.waitSends(ann, before+1)
 			h.settle()
 			sent = h.sendsTo(ann)
 		}

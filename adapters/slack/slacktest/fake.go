@@ -375,12 +375,6 @@ func (f *Fake) nextTSLocked() string {
 	return fmt.Sprintf("%d.%06d", 1_700_000_000+micros/1_000_000, micros%1_000_000)
 }
 
-func (f *Fake) nextTS() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.nextTSLocked()
-}
-
 // ---- HTTP ----
 
 // reply is an HTTP answer.
