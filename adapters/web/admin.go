@@ -74,6 +74,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	s.studentRoutes(mux)
 	s.contentRoutes(mux)
 	s.userRoutes(mux)
+	s.auditRoutes(mux)
 }
 
 // agent lets any console user in; admin only admins. Without a session a
