@@ -35,6 +35,7 @@ func (s *Server) funnelRoutes(mux *http.ServeMux) {
 type funnelView struct {
 	Since     string // the filter as typed
 	Scope     string
+	AsOf      string // when the figures were read (they are reused for funnelTTL)
 	CSV       string // link to the same figures as CSV
 	From, To  string // the per-day figures' first and last day
 	Capped    bool   // since lies further back than maxDailyDays
@@ -104,6 +105,7 @@ type funnelQuery struct {
 	capped   bool
 	stats    storage.Stats
 	days     []storage.DayCount
+	asOf     time.Time
 	pack     *flows.Pack
 	location *time.Location
 }
@@ -135,9 +137,10 @@ func (s *Server) funnelQuery(r *http.Request) (funnelQuery, error) {
 	}
 	key := q.since + "|" + today.Format(time.DateOnly)
 	if f, ok := s.funnel.get(key, s.now()); ok {
-		q.stats, q.days = f.stats, f.days
+		q.stats, q.days, q.asOf = f.stats, f.days, f.at
 		return q, nil
 	}
+	q.asOf = s.now()
 	var err error
 	if q.stats, err = s.db.Stats(r.Context(), filter); err != nil {
 		return q, err
@@ -214,7 +217,7 @@ func asBadSince(err error, bad *errBadSince) bool { return errors.As(err, bad) }
 // view arranges the figures as the page shows them.
 func (q funnelQuery) view() funnelView {
 	st, p := q.stats, q.pack
-	v := funnelView{Since: q.since, Scope: "all students", Students: st.Students, Completed: st.Completed,
+	v := funnelView{Since: q.since, Scope: "all students", AsOf: q.asOf.In(q.location).Format("15:04:05"), Students: st.Students, Completed: st.Completed,
 		CompletedPct: storage.Percent(st.Completed, st.Students), Capped: q.capped,
 		From: q.from.Format(time.DateOnly), To: q.to.Format(time.DateOnly), Days: q.days}
 	v.CSV = "/admin/funnel.csv"

@@ -234,3 +234,24 @@ func TestSafeCell(t *testing.T) {
 		require.Equal(t, want, safeCell(in), in)
 	}
 }
+
+// The funnel's figures are read at most every funnelTTL: several admins
+// refreshing the page do not hold up the students.
+func TestFunnelFiguresAreReusedForAWhile(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		s := newSite(t, d)
+		clock := storagetest.NewClock(time.Now())
+		s.Server.now = clock.Now
+		admin := s.login("ada", storage.RoleAdmin)
+		s.student(Platform, "w1", "en", "", "hi")
+		_, body := admin.get("/admin/funnel")
+		require.Equal(t, "1", strong(t, body, "students-total"))
+
+		s.student(Platform, "w2", "en", "", "hi")
+		_, body = admin.get("/admin/funnel")
+		require.Equal(t, "1", strong(t, body, "students-total"), "the same figures within the TTL")
+		clock.Set(clock.Now().Add(funnelTTL))
+		_, body = admin.get("/admin/funnel")
+		require.Equal(t, "2", strong(t, body, "students-total"), "read again after it")
+	})
+}
