@@ -198,7 +198,7 @@ func (e *Engine) converse(ctx context.Context, in Inbound) ([]Outbound, error) {
 		if s.err != nil {
 			return Turn{}, s.err
 		}
-		turn = Turn{Replies: s.out, Erase: s.erase, Notices: s.notices}
+		turn = Turn{Replies: s.out, Erase: s.erase, Notices: s.notices, InboundSecret: s.secretIn}
 		if !s.erase {
 			turn.Timers = e.timers(c, before, beforeNode, now)
 		}

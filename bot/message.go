@@ -59,4 +59,7 @@ type Outbound struct {
 	Lang    string   `json:"lang"`
 	// Account is set only when the message says which account a service needs.
 	Account string `json:"account,omitempty"`
+	// Secret is a part of Text the transcript does not keep (a link code):
+	// the student sees it, the helpdesk's view of the history does not.
+	Secret string `json:"-"`
 }

@@ -60,6 +60,8 @@ type Conversation struct {
 	// queues it inside the step's transaction.
 	Draft      *Draft
 	Broadcasts BroadcastDesk
+	// Links issues and takes link codes inside the step's transaction.
+	Links LinkDesk
 }
 
 // Account returns the progress of account id.
@@ -92,4 +94,7 @@ type Turn struct {
 	// Timers are the reminders this step scheduled, stored as durable jobs
 	// in the same transaction.
 	Timers []Reminder
+	// InboundSecret is a part of the inbound text the transcript does not
+	// keep (a link code typed): it is a key to the student.
+	InboundSecret string
 }

@@ -58,6 +58,7 @@ type step struct {
 	said       *flows.Said // the message as read for labels, and its text
 	saidText   string
 	notices    []Notice // for other chats: the helpdesk's destinations
+	secretIn   string   // a link code typed: kept out of the transcript
 	err        error    // a store failure inside the step: the transaction fails
 }
 
@@ -82,6 +83,8 @@ func (s *step) run() {
 		s.media()
 	case strings.HasPrefix(s.in.ButtonID, adminPrefix):
 		s.pressAdminButton(s.in.ButtonID)
+	case strings.HasPrefix(s.in.ButtonID, linkPrefix):
+		s.pressLinkButton(s.in.ButtonID)
 	case s.in.ButtonID != "":
 		// A press leaves a report, a reply or a draft unsent; the press may
 		// start one.
@@ -125,7 +128,7 @@ func (s *step) text(t string) {
 		s.say(IntentNoText, "no_text", nil, s.mainButtons())
 		return
 	}
-	if s.drafting(t) || s.adminCommand(t) || s.awaited(t) || s.command(t) || s.typedProblem(t) || s.typedLabel(t) || s.arrivalText(t) {
+	if s.drafting(t) || s.adminCommand(t) || s.typedCode(t) || s.awaited(t) || s.command(t) || s.typedProblem(t) || s.typedLabel(t) || s.arrivalText(t) {
 		return
 	}
 	if m, ok := s.e.match.Match(t); ok {
@@ -182,6 +185,14 @@ func (s *step) command(t string) bool {
 		return slash
 	}
 	cmd := s.e.pack.Commands[name]
+	switch cmd.Action {
+	case flows.ActionLink:
+		s.link(arg)
+		return true
+	case flows.ActionUnlink:
+		s.unlink()
+		return true
+	}
 	if slash && arg != "" && cmd.Action == flows.ActionStart {
 		// "/start PAYLOAD", from a deep link. A payload the pack does not
 		// know is ignored: the student gets what a plain /start gives.

@@ -35,6 +35,8 @@ const (
 	ActionStatus    = "status"     // the accounts' progress as a checklist
 	ActionReport    = "report"     // ask what went wrong, then open a helpdesk ticket
 	ActionStop      = "stop"       // no more reminders, nudges or broadcasts (until /start)
+	ActionLink      = "link"       // a one-time code to link another platform; with a code, take it
+	ActionUnlink    = "unlink"     // list the linked identities to detach one
 	// ActionLanguage is a prefix: "language:nl" switches to Dutch.
 	ActionLanguage = "language:"
 )

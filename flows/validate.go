@@ -40,6 +40,10 @@ var RequiredMessages = []string{
 	"ticket_exists", "reply_label", "reply_prompt", "relayed", "ticket_closed", "helpdesk_answer",
 	"ticket_claimed", "ticket_resolved", "ticket_reopened", "status_ticket", "status_ticket_claimed", "ticket_delayed",
 	"wait_over", "nudge", "nudge_account", "stopped", "reminders_on",
+	"link_code", "link_already_with", "linked", "linked_notice", "link_confirm", "link_merge_tickets", "link_merge_lines",
+	"link_merge_label", "link_cancel_label", "link_cancelled", "link_wrong", "link_expired", "link_used", "link_own",
+	"link_already", "link_limited", "link_prefer_word", "prefer_set", "unlink_none", "unlink_list", "link_this_chat",
+	"unlink_confirm", "unlink_confirm_here", "unlink_label", "unlinked", "unlink_gone",
 }
 
 var validStatuses = map[string]bool{"not_started": true, "waiting": true, "done": true, "problem": true}
@@ -50,6 +54,7 @@ var knownPlaceholders = map[string]bool{
 	"until": true, "account": true, "login": true, "service": true, "left": true,
 	"time": true, "date": true, "command": true, "max": true, "link": true,
 	"ticket": true, "category": true, "status": true, "text": true,
+	"code": true, "minutes": true, "other": true, "summary": true, "list": true, "n": true,
 }
 
 // messagePlaceholders are placeholders only some messages may use, because
@@ -260,7 +265,8 @@ func (c *checker) button(key string, n *Node, b Button) {
 
 func (c *checker) action(key, a string) {
 	switch a {
-	case ActionWait, ActionRestart, ActionForget, ActionCheckWait, ActionStart, ActionStatus, ActionReport, ActionStop:
+	case ActionWait, ActionRestart, ActionForget, ActionCheckWait, ActionStart, ActionStatus, ActionReport, ActionStop,
+		ActionLink, ActionUnlink:
 		return
 	}
 	if lang, ok := strings.CutPrefix(a, ActionLanguage); ok {

@@ -484,8 +484,7 @@ func (q *Queue) nextCopies(ctx context.Context, tx *sqlx.Tx, id int64, n int) ([
 		JOIN identities i ON i.student_id = ps.student_id
 		LEFT JOIN chats ch ON ch.platform = i.platform AND ch.chat_id = i.chat_id
 		WHERE ps.broadcast_id = ? AND ps.status = 'pending'
-		AND i.platform || ':' || i.platform_user_id = (SELECT i2.platform || ':' || i2.platform_user_id FROM identities i2
-			WHERE i2.student_id = ps.student_id ORDER BY i2.created_at DESC, i2.platform, i2.platform_user_id LIMIT 1)
+		AND `+isRecipient+`
 		ORDER BY ps.id LIMIT ?` + lock
 	var rows []copyRow
 	if err := tx.SelectContext(ctx, &rows, tx.Rebind(query), id, n); err != nil {

@@ -83,13 +83,17 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 		return err
 	}
 	conv.New = created
+	if err := s.seen(ctx, tx, in, now); err != nil {
+		return err
+	}
+	before := snapshot{accounts: maps.Clone(conv.Accounts), node: conv.Node}
 	conv.Desk = &desk{ctx: ctx, tx: tx, db: s.db, conv: conv, in: in, now: now}
+	conv.Links = newLinkDesk(ctx, tx, s.db, conv, in, now, &before)
 	if s.queue != nil {
 		conv.Broadcasts = &broadcastDesk{ctx: ctx, tx: tx, q: s.queue, now: now}
 	}
-	before := snapshot{accounts: maps.Clone(conv.Accounts), node: conv.Node}
 	turn, err := step(conv)
-	conv.Desk, conv.Broadcasts = nil, nil
+	conv.Desk, conv.Broadcasts, conv.Links = nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("step conversation of student %d: %w", studentID, err)
 	}
@@ -128,6 +132,20 @@ func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(
 	return nil
 }
 
+// seen records that the student used this identity now: the bot's own
+// messages go to the identity used last. Opening Slack's App Home is not
+// writing.
+func (s *Conversations) seen(ctx context.Context, tx *sqlx.Tx, in bot.Inbound, now time.Time) error {
+	if in.Media == bot.MediaHome {
+		return nil
+	}
+	q := `UPDATE identities SET last_seen_at = ? WHERE platform = ? AND platform_user_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), now, in.Platform, in.UserID); err != nil {
+		return fmt.Errorf("record the use of %s: %w", in.Identity(), err)
+	}
+	return nil
+}
+
 // accept records the event id; a second delivery of it is a duplicate.
 func (s *Conversations) accept(ctx context.Context, tx *sqlx.Tx, in bot.Inbound, now time.Time) error {
 	// Handled at once, in this transaction: processed as it is recorded.
@@ -159,9 +177,9 @@ func (s *Conversations) findOrCreateStudent(ctx context.Context, tx *sqlx.Tx, in
 	if err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO students (created_at) VALUES (?) RETURNING id`), now); err != nil {
 		return 0, false, fmt.Errorf("create student for %s: %w", in.Identity(), err)
 	}
-	q := `INSERT INTO identities (platform, platform_user_id, student_id, chat_id, display_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	res, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.UserID, id, in.ChatID, in.Name, now)
+	q := `INSERT INTO identities (platform, platform_user_id, student_id, chat_id, display_name, created_at, last_seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), in.Platform, in.UserID, id, in.ChatID, in.Name, now, now)
 	if err != nil {
 		return 0, false, fmt.Errorf("create identity %s: %w", in.Identity(), err)
 	}
@@ -282,7 +300,7 @@ func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversati
 			}
 		}
 	}
-	return appendTranscript(ctx, tx, c.StudentID, in, turn.Replies, now)
+	return appendTranscript(ctx, tx, c.StudentID, in, turn, now)
 }
 
 // stepReached remembers since when the student is at node (a nudge is for
@@ -325,8 +343,9 @@ func saveProgress(ctx context.Context, tx *sqlx.Tx, studentID int64, account str
 
 // appendTranscript writes the inbound text (already redacted by the engine)
 // and every reply in one statement.
-func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.Inbound, replies []bot.Outbound, now time.Time) error {
-	body := in.Text
+func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.Inbound, turn bot.Turn, now time.Time) error {
+	replies := turn.Replies
+	body := masked(in.Text, turn.InboundSecret)
 	switch {
 	case in.ButtonID != "":
 		body = "[button] " + in.ButtonID
@@ -341,13 +360,27 @@ func appendTranscript(ctx context.Context, tx *sqlx.Tx, studentID int64, in bot.
 	}
 	add("in", body, "")
 	for _, r := range replies {
-		add("out", r.Text, r.Intent)
+		add("out", masked(r.Text, r.Secret), r.Intent)
 	}
 	q := `INSERT INTO transcript (student_id, direction, body, intent, created_at) VALUES ` + strings.Join(rows, ", ")
 	if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
 		return fmt.Errorf("append transcript of student %d: %w", studentID, err)
 	}
 	return nil
+}
+
+// masked is text without secret: a link code is a key to the student,
+// and the helpdesk reads the transcript.
+func masked(text, secret string) string {
+	if secret == "" {
+		return text
+	}
+	out := strings.ReplaceAll(text, secret, "[link code]")
+	if out == text {
+		// Typed in another form ("k7m2-p9qx"): the whole message was the code.
+		return "[link code]"
+	}
+	return out
 }
 
 // erase deletes the student; identities, conversation, progress and

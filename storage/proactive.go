@@ -120,7 +120,8 @@ func sendKind(reminder string) string {
 }
 
 // recipient locks the student's conversation and finds where a message to
-// them goes: their latest identity's chat, and whether it can be reached.
+// them goes: one identity's chat (recipientOrder: the chosen or the last
+// used one that can be reached), and whether it can be reached.
 func (q *Queue) recipient(ctx context.Context, tx *sqlx.Tx, student int64) (*bot.Conversation, bot.Recipient, error) {
 	c, err := lockConversation(ctx, tx, q.db, student)
 	if err != nil {
@@ -133,7 +134,7 @@ func (q *Queue) recipient(ctx context.Context, tx *sqlx.Tx, student int64) (*bot
 	}
 	query := `SELECT i.platform, i.chat_id, ch.unreachable_at FROM identities i
 		LEFT JOIN chats ch ON ch.platform = i.platform AND ch.chat_id = i.chat_id
-		WHERE i.student_id = ? ORDER BY i.created_at DESC, i.platform, i.platform_user_id LIMIT 1`
+		WHERE i.student_id = ? ORDER BY ` + recipientOrder("i") + ` LIMIT 1`
 	err = tx.GetContext(ctx, &row, tx.Rebind(query), student)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bot.Recipient{}, errGone
@@ -144,6 +145,24 @@ func (q *Queue) recipient(ctx context.Context, tx *sqlx.Tx, student int64) (*bot
 	to := bot.Recipient{Chat: bot.Chat{Platform: row.Platform, ID: row.ChatID}}
 	to.Reachable = !row.Unreachable.Valid && bot.ReachesProactively(row.Platform)
 	return c, to, nil
+}
+
+// recipientChat is the chat the bot's own messages to the student go to;
+// false when the student has no identity left.
+func recipientChat(ctx context.Context, tx *sqlx.Tx, student int64) (bot.Chat, bool, error) {
+	var row struct {
+		Platform string `db:"platform"`
+		ChatID   string `db:"chat_id"`
+	}
+	query := `SELECT i.platform, i.chat_id FROM identities i WHERE i.student_id = ? ORDER BY ` + recipientOrder("i") + ` LIMIT 1`
+	err := tx.GetContext(ctx, &row, tx.Rebind(query), student)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Chat{}, false, nil
+	}
+	if err != nil {
+		return bot.Chat{}, false, fmt.Errorf("find the chat of student %d: %w", student, err)
+	}
+	return bot.Chat{Platform: row.Platform, ID: row.ChatID}, true, nil
 }
 
 // sendProactive writes a message the bot sends on its own: to the outbox

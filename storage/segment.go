@@ -19,9 +19,8 @@ func audienceQuery(seg bot.Segment) (string, []any) {
 	}
 	args = append(args, seg.DefaultLang)
 	add(`c.opted_out_at IS NULL AND ch.unreachable_at IS NULL AND i.platform <> ?`, bot.TerminalPlatform)
-	// One identity per student: the latest (several once identities are linked).
-	add(`i.platform || ':' || i.platform_user_id = (SELECT i2.platform || ':' || i2.platform_user_id FROM identities i2
-		WHERE i2.student_id = s.id ORDER BY i2.created_at DESC, i2.platform, i2.platform_user_id LIMIT 1)`)
+	// One identity per student: the one the bot's messages go to.
+	add(isRecipient)
 	if len(seg.Progress) > 0 {
 		var alts []string
 		for _, p := range seg.Progress {

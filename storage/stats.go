@@ -154,17 +154,13 @@ func (db *DB) countPerConversation(ctx context.Context, column string, since tim
 	return out, nil
 }
 
-// countPlatforms counts each student once, on the platform of their newest
-// identity (ties broken by the identity's key, so none is counted twice).
-// latestIdentity holds for the identity i that counts for its student:
-// the newest, ties broken by name, so a student counts once.
-const latestIdentity = `NOT EXISTS (SELECT 1 FROM identities j WHERE j.student_id = i.student_id AND
-	(j.created_at > i.created_at OR (j.created_at = i.created_at AND
-		(j.platform > i.platform OR (j.platform = i.platform AND j.platform_user_id > i.platform_user_id)))))`
+// countPlatforms counts each student once, on the platform of the
+// identity the bot's messages go to (isRecipient), so a student with
+// linked identities is not counted twice.
 
 func (db *DB) countPlatforms(ctx context.Context, since time.Time) ([]Count, error) {
 	q := `SELECT i.platform AS key, COUNT(*) AS n FROM identities i JOIN students s ON s.id = i.student_id
-		WHERE s.created_at >= ? AND ` + latestIdentity + `
+		WHERE s.created_at >= ? AND ` + isRecipient + `
 		GROUP BY i.platform ORDER BY n DESC, key`
 	out := []Count{}
 	if err := db.SelectContext(ctx, &out, db.Rebind(q), since); err != nil {
@@ -186,7 +182,7 @@ func (db *DB) countStepsBy(ctx context.Context, since time.Time) ([]StepCount, e
 	q := `SELECT c.node, i.platform, c.lang, COUNT(*) AS n FROM conversations c
 		JOIN students s ON s.id = c.student_id
 		JOIN identities i ON i.student_id = c.student_id
-		WHERE s.created_at >= ? AND ` + latestIdentity + `
+		WHERE s.created_at >= ? AND ` + isRecipient + `
 		GROUP BY c.node, i.platform, c.lang ORDER BY c.node, i.platform, c.lang`
 	out := []StepCount{}
 	if err := db.SelectContext(ctx, &out, db.Rebind(q), since); err != nil {

@@ -221,6 +221,13 @@ func (s *Tickets) UpdateTicket(ctx context.Context, inboxID int64, key bot.Ticke
 		if err != nil {
 			return err
 		}
+		// The student is answered where the bot's messages go now: they may
+		// have linked another platform since they reported.
+		if chat, ok, err := recipientChat(ctx, tx, t.StudentID); err != nil {
+			return err
+		} else if ok {
+			t.Chat = chat
+		}
 		if inboxID != 0 {
 			if err := markProcessed(ctx, tx, inboxID, now); err != nil {
 				return err
