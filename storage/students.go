@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -28,10 +29,13 @@ type StudentRecord struct {
 
 // StudentIdentity is one platform account of a student.
 type StudentIdentity struct {
-	Platform string `db:"platform"`
-	UserID   string `db:"platform_user_id"`
-	ChatID   string `db:"chat_id"`
-	Name     string `db:"display_name"`
+	Platform string       `db:"platform"`
+	UserID   string       `db:"platform_user_id"`
+	ChatID   string       `db:"chat_id"`
+	Name     string       `db:"display_name"`
+	LastSeen sql.NullTime `db:"last_seen_at"`
+	// Preferred: the student chose it for the bot's messages (/link prefer).
+	Preferred bool `db:"preferred"`
 }
 
 // Identity is the identity as written everywhere, e.g. "slack:T1:U1".
@@ -171,12 +175,47 @@ func (db *DB) EraseStudent(ctx context.Context, id int64, actor string) (Erasure
 	return c, err
 }
 
+// ErrLastIdentity: a student's only identity cannot be detached from them.
+var ErrLastIdentity = errors.New("it is the student's only identity")
+
+// UnlinkIdentity detaches identity ("telegram:42") from its student, for
+// an operator: it becomes a new student of its own, with nothing, and
+// the progress, tickets and history stay. It returns the student it left
+// and the new one; bot.ErrNotFound when no such identity exists.
+func (db *DB) UnlinkIdentity(ctx context.Context, identity, actor string) (from, to int64, err error) {
+	platform, userID, ok := strings.Cut(identity, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("unlink %q: an identity is platform:id: %w", identity, bot.ErrNotFound)
+	}
+	err = inTx(ctx, db, "unlink "+identity, func(tx *sqlx.Tx) error {
+		if from, err = findStudentID(ctx, tx, platform, userID); err != nil {
+			return err
+		}
+		// A message of the student's being stepped meanwhile waits, and
+		// the other way round.
+		if _, err := lockConversation(ctx, tx, db, from); err != nil {
+			return err
+		}
+		done, err := detachIdentity(ctx, tx, from, identity, actor, time.Now())
+		if err != nil {
+			return err
+		}
+		if !done {
+			return fmt.Errorf("unlink %s: %w", identity, ErrLastIdentity)
+		}
+		to, err = findStudentID(ctx, tx, platform, userID)
+		return err
+	})
+	return from, to, err
+}
+
 // identitiesAndAccounts reads a student's identities and the progress of
 // their accounts.
 func identitiesAndAccounts(ctx context.Context, q queryer, id int64) ([]StudentIdentity, []AccountState, error) {
 	var ids []StudentIdentity
 	var accounts []AccountState
-	query := `SELECT platform, platform_user_id, chat_id, display_name FROM identities WHERE student_id = ? ORDER BY created_at, platform`
+	query := `SELECT platform, platform_user_id, chat_id, display_name, last_seen_at, preferred FROM identities i
+		WHERE student_id = ? ORDER BY ` + identityOrder("i")
 	if err := sqlx.SelectContext(ctx, q, &ids, q.Rebind(query), id); err != nil {
 		return nil, nil, fmt.Errorf("read identities of student %d: %w", id, err)
 	}
