@@ -45,7 +45,7 @@ func (e *Engine) engineButton(id string) bool {
 	switch {
 	case id == ButtonReport, id == ButtonReportCancel:
 		return true
-	case strings.HasPrefix(id, adminPrefix):
+	case strings.HasPrefix(id, adminPrefix), strings.HasPrefix(id, linkPrefix):
 		return len(id) <= 200
 	case strings.HasPrefix(id, problemPrefix):
 		_, ok := e.pack.Problem(strings.TrimPrefix(id, problemPrefix))

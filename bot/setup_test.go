@@ -67,7 +67,7 @@ func setup(t testing.TB, dbName string) *testBundle {
 	}
 	b.engine, err = bot.NewEngine(bot.Config{
 		Pack:     pack,
-		Store:    storage.NewConversations(d.DB),
+		Store:    storage.NewConversations(d.DB).SetClock(b.clock.Now),
 		Clock:    b.clock,
 		Location: brussels,
 		Logger:   slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 // sets the platform's language hint; "user ID" switches student; "> text"
 // is typed by the student; ">> id" presses a button; ">~ kind" sends
 // something that is not text (Inbound.Media: sticker, photo, edited, ...).
+// Link codes are random: the last one issued reads "{code}" in replies,
+// and "{code}" typed or in a button id is that code.
 // Lines starting with "<" are the bot's replies: they are regenerated, so
 // -update rewrites them.
 func TestTranscripts(t *testing.T) {
@@ -56,7 +59,7 @@ func TestTranscripts(t *testing.T) {
 func replay(t *testing.T, b *testBundle, script string) string {
 	t.Helper()
 	var out strings.Builder
-	user, locale := "student", ""
+	user, locale, code := "student", "", ""
 	for _, line := range strings.Split(strings.TrimRight(script, "\n"), "\n") {
 		if strings.HasPrefix(line, "<") || strings.TrimSpace(line) == "" {
 			continue
@@ -88,19 +91,33 @@ func replay(t *testing.T, b *testBundle, script string) string {
 		default:
 			t.Fatalf("unknown transcript line %q", line)
 		}
+		if code != "" {
+			in.Text = strings.ReplaceAll(in.Text, "{code}", code)
+			in.ButtonID = strings.ReplaceAll(in.ButtonID, "{code}", code)
+		}
 		replies, err := b.engine.Handle(context.Background(), in)
 		if err != nil {
 			t.Fatalf("handle %q: %v", line, err)
 		}
 		for _, r := range replies {
-			writeReply(&out, r)
+			if r.Intent == bot.IntentLinkCode {
+				code = r.Secret
+			}
+			writeReply(&out, r, code)
 		}
 		out.WriteString("\n")
 	}
 	return out.String()
 }
 
-func writeReply(out *strings.Builder, r bot.Outbound) {
+func writeReply(out *strings.Builder, r bot.Outbound, code string) {
+	if code != "" {
+		r.Text = strings.ReplaceAll(r.Text, code, "{code}")
+		r.Buttons = slices.Clone(r.Buttons)
+		for i := range r.Buttons {
+			r.Buttons[i].ID = strings.ReplaceAll(r.Buttons[i].ID, code, "{code}")
+		}
+	}
 	head := r.Intent + " (" + r.Lang
 	if r.Account != "" {
 		head += ", account " + r.Account

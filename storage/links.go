@@ -197,19 +197,18 @@ func (d *linkDesk) failed(outcome bot.LinkOutcome, other bot.Identity) (bot.Link
 // limited tells whether the identity typed too many wrong codes lately,
 // and from when it may try again.
 func (d *linkDesk) limited() (time.Time, bool, error) {
-	var row struct {
-		N      int          `db:"n"`
-		Oldest sql.NullTime `db:"oldest"`
-	}
-	q := `SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM link_failures
-		WHERE platform = ? AND platform_user_id = ? AND created_at > ?`
-	if err := d.tx.GetContext(d.ctx, &row, d.tx.Rebind(q), d.in.Platform, d.in.UserID, d.now.Add(-bot.LinkFailureWindow)); err != nil {
+	// At most LinkMaxFailures rows are in the window: no failure is
+	// counted while the limit holds.
+	var times []time.Time
+	q := `SELECT created_at FROM link_failures WHERE platform = ? AND platform_user_id = ? AND created_at > ? ORDER BY created_at`
+	if err := d.tx.SelectContext(d.ctx, &times, d.tx.Rebind(q), d.in.Platform, d.in.UserID, d.now.Add(-bot.LinkFailureWindow)); err != nil {
 		return time.Time{}, false, fmt.Errorf("count wrong link codes of %s: %w", d.in.Identity(), err)
 	}
-	if row.N < bot.LinkMaxFailures {
+	if len(times) < bot.LinkMaxFailures {
 		return time.Time{}, false, nil
 	}
-	return row.Oldest.Time.Add(bot.LinkFailureWindow), true, nil
+	// Codes are taken again once fewer than the limit are in the window.
+	return times[len(times)-bot.LinkMaxFailures].Add(bot.LinkFailureWindow), true, nil
 }
 
 // Identities implements bot.LinkDesk.
