@@ -484,7 +484,7 @@ func (q *Queue) nextCopies(ctx context.Context, tx *sqlx.Tx, id int64, n int) ([
 		JOIN identities i ON i.student_id = ps.student_id
 		LEFT JOIN chats ch ON ch.platform = i.platform AND ch.chat_id = i.chat_id
 		WHERE ps.broadcast_id = ? AND ps.status = 'pending'
-		AND `+isRecipient+`
+		AND ` + isRecipient + `
 		ORDER BY ps.id LIMIT ?` + lock
 	var rows []copyRow
 	if err := tx.SelectContext(ctx, &rows, tx.Rebind(query), id, n); err != nil {
