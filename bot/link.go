@@ -262,7 +262,7 @@ func (s *step) issue() {
 	text := s.render(s.e.pack.Message("link_code", s.c.Lang), "", map[string]string{
 		"code":    code,
 		"minutes": strconv.Itoa(int(LinkCodeTTL / time.Minute)),
-		"time":    s.clockTime(expires),
+		"time":    s.formatTime(expires),
 	})
 	if others := s.otherIdentities(ids); len(others) > 0 {
 		text += "\n" + s.render(s.e.pack.Message("link_already_with", s.c.Lang), "", map[string]string{"other": s.identityList(others)})
@@ -297,7 +297,7 @@ func (s *step) redeem(code string, merge bool) {
 	case LinkAlready:
 		s.linkSay(IntentLinkWrong, "link_already", other)
 	case LinkLimited:
-		s.linkSay(IntentLinkLimited, "link_limited", map[string]string{"time": s.clockTime(res.RetryAt)})
+		s.linkSay(IntentLinkLimited, "link_limited", map[string]string{"time": s.formatTime(res.RetryAt)})
 	default:
 		s.linkSay(IntentLinkWrong, "link_wrong", nil)
 	}
@@ -383,7 +383,8 @@ func (s *step) unlink() {
 		if s.isHere(id) {
 			name = s.render(s.e.pack.Message("link_this_chat", s.c.Lang), "", map[string]string{"other": name})
 		}
-		names = append(names, "• "+name)
+		used := s.render(s.e.pack.Message("link_last_used", s.c.Lang), "", map[string]string{"time": s.formatTime(id.LastSeen)})
+		names = append(names, "• "+name+" · "+used)
 		bs = append(bs, Button{ID: buttonUnlinkChoose + id.key(), Label: truncate(name, 60)})
 	}
 	bs = append(bs, Button{ID: buttonLinkCancel, Label: s.e.pack.Message("link_cancel_label", s.c.Lang)})
@@ -491,6 +492,11 @@ func (s *step) identityName(id Identity) string {
 	if platform == "" {
 		platform = id.Platform
 	}
+	if id.Name == "" && id.Platform == TerminalPlatform {
+		// The terminal's user is a name someone chose (chat --user), not a
+		// random id as on the web.
+		return platform + " (" + id.UserID + ")"
+	}
 	if id.Name == "" {
 		return platform
 	}
@@ -505,7 +511,3 @@ func (s *step) identityList(ids []Identity) string {
 	return strings.Join(names, ", ")
 }
 
-// clockTime is a time today as the student reads it.
-func (s *step) clockTime(t time.Time) string {
-	return t.In(s.e.loc).Format("15:04")
-}

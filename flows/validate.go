@@ -42,7 +42,7 @@ var RequiredMessages = []string{
 	"wait_over", "nudge", "nudge_account", "stopped", "reminders_on",
 	"link_code", "link_already_with", "linked", "linked_notice", "link_confirm", "link_merge_tickets", "link_merge_lines",
 	"link_merge_label", "link_cancel_label", "link_cancelled", "link_wrong", "link_expired", "link_used", "link_own",
-	"link_already", "link_limited", "link_prefer_word", "prefer_set", "unlink_none", "unlink_list", "link_this_chat",
+	"link_already", "link_limited", "link_prefer_word", "prefer_set", "unlink_none", "unlink_list", "link_this_chat", "link_last_used",
 	"unlink_confirm", "unlink_confirm_here", "unlink_label", "unlinked", "unlink_gone",
 }
 
