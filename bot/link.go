@@ -510,4 +510,3 @@ func (s *step) identityList(ids []Identity) string {
 	}
 	return strings.Join(names, ", ")
 }
-
