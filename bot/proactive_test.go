@@ -472,3 +472,50 @@ func TestDeepLinkAfterStopTurnsRemindersOn(t *testing.T) {
 		require.Zero(t, stopped)
 	})
 }
+
+// codeIn finds the link code in a message of the bot's.
+func codeIn(t *testing.T, text string) string {
+	t.Helper()
+	for _, w := range strings.Fields(text) {
+		if code, ok := bot.NormalizeLinkCode(strings.Trim(w, ".,:")); ok {
+			return code
+		}
+	}
+	t.Fatalf("no link code in %q", text)
+	return ""
+}
+
+// A reminder of a student with two identities goes out once, to the one
+// the student used last, even when the identity that was waiting is the
+// one whose student merged away; or to the one chosen with /link prefer.
+func TestReminderGoesOnceToTheIdentityUsedLast(t *testing.T) {
+	t.Parallel() // most of the time is waiting for the job queue
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		p := setupProactive(t, d.Name, bot.Reminders{})
+		// Two students, each waiting on a laptop, then linking a phone.
+		for _, who := range []string{"anna", "ben"} {
+			p.clock.Set(at(15, 0))
+			p.toOdiseeWait(t, who+"-laptop") // the wait ends at 17:50
+			p.say(t, who+"-phone", "hi", "/link")
+			code := codeIn(t, p.sent.waitIntent(t, who+"-phone", bot.IntentLinkCode, 1).Text)
+			p.clock.Set(at(15, 5))
+			p.say(t, who+"-laptop", code, "=link:merge:"+code) // the phone's student joins the laptop's
+			p.sent.waitIntent(t, who+"-laptop", bot.IntentLinked, 1)
+			p.sent.waitIntent(t, who+"-phone", bot.IntentLinkedNotice, 1)
+		}
+		p.say(t, "ben-laptop", "/link prefer") // Ben chooses his laptop
+		p.clock.Set(at(15, 10))
+		p.say(t, "anna-phone", "/status") // each writes from the phone last
+		p.say(t, "ben-phone", "/status")
+
+		p.clock.Set(at(17, 51))
+		p.sent.waitIntent(t, "anna-phone", bot.IntentWaitOver, 1)
+		p.sent.waitIntent(t, "ben-laptop", bot.IntentWaitOver, 1)
+		require.Eventually(t, func() bool { return p.pending(t) == 0 }, 10*time.Second, 20*time.Millisecond)
+		storagetest.Settle(t, p.db)
+		require.Equal(t, 1, p.sent.count("anna-phone", bot.IntentWaitOver))
+		require.Zero(t, p.sent.count("anna-laptop", bot.IntentWaitOver))
+		require.Equal(t, 1, p.sent.count("ben-laptop", bot.IntentWaitOver))
+		require.Zero(t, p.sent.count("ben-phone", bot.IntentWaitOver))
+	})
+}
