@@ -741,11 +741,14 @@ func TestSocketModeReconnectsWhenPingsStop(t *testing.T) {
 func TestSocketModeKeepsConnectionWhilePinged(t *testing.T) {
 	f := slacktest.New(t)
 	f.SetPingInterval(5 * time.Millisecond)
-	client, _ := startSocketMode(t, f, slacktest.AppToken, socketmode.OptionPingInterval(50*time.Millisecond))
+	// The client gives up on a connection without a ping for its interval:
+	// generous, so a machine busy with other tests stalling the fake's
+	// pinger for a moment does not look like a dead connection.
+	client, _ := startSocketMode(t, f, slacktest.AppToken, socketmode.OptionPingInterval(400*time.Millisecond))
 	nextEvent(t, client, socketmode.EventTypeHello)
 
 	// The client checks for pings on its own clock: let it check a few times.
-	time.Sleep(160 * time.Millisecond)
+	time.Sleep(1300 * time.Millisecond)
 	id := f.SendDM(t, "U1", "hi")
 	evt := nextEvent(t, client, socketmode.EventTypeEventsAPI)
 	require.NoError(t, client.Ack(*evt.Request))
