@@ -157,7 +157,6 @@ func (db *DB) countPerConversation(ctx context.Context, column string, since tim
 // countPlatforms counts each student once, on the platform of the
 // identity the bot's messages go to (isRecipient), so a student with
 // linked identities is not counted twice.
-
 func (db *DB) countPlatforms(ctx context.Context, since time.Time) ([]Count, error) {
 	q := `SELECT i.platform AS key, COUNT(*) AS n FROM identities i JOIN students s ON s.id = i.student_id
 		WHERE s.created_at >= ? AND ` + isRecipient + `
