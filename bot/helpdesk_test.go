@@ -362,3 +362,32 @@ func TestForgetTakesTheTicketPostStillWaiting(t *testing.T) {
 		require.Zero(t, count())
 	})
 }
+
+// The helpdesk's answer to a student with two identities goes to the one
+// they used last, and the ticket moves with a merged student.
+func TestHelpdeskAnswerGoesToTheIdentityUsedLast(t *testing.T) {
+	t.Parallel()
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		h := setupHelpdesk(t, d.Name, 0, true)
+		h.reportNotReady(t)
+		h.desk.wait(t, 1)
+		h.say(t, "/link")
+		got := h.waitFor(t, "Your link code")
+		code := codeIn(t, got[len(got)-1])
+		h.clock.Set(h.clock.Now().Add(time.Minute))
+		h.accept(t, "anna-phone", "p1", code) // nothing on the phone yet: linked at once
+		phone := h.waitTexts(t, "anna-phone", 1)
+		require.Contains(t, phone[0], "Linked with")
+		require.Contains(t, phone[0], "Ticket #1", "the ticket came along")
+
+		before := len(h.sender.texts("anna"))
+		h.clock.Set(h.clock.Now().Add(time.Minute))
+		h.agent(t, "agent", bot.HelpdeskEvent{Action: bot.ActReply, PostRef: "m1"}, "Wait until 17:40 and use the link again.")
+		phone = h.waitTexts(t, "anna-phone", 2)
+		require.Equal(t, "💬 The helpdesk answers (ticket #1):\nWait until 17:40 and use the link again.", phone[1])
+		storagetest.Settle(t, h.db)
+		for _, text := range h.sender.texts("anna")[before:] {
+			require.NotContains(t, text, "The helpdesk answers", "the answer goes to one identity only")
+		}
+	})
+}
