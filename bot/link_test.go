@@ -389,3 +389,27 @@ func allowMerges(t *testing.T, d storagetest.Database, db *storage.DB) {
 	_, err := db.Exec(q)
 	require.NoError(t, err)
 }
+
+// A new chat that only saw the greeting does not send a student with
+// progress back to the start when it links.
+func TestLinkKeepsThePlaceOfTheChatWithProgress(t *testing.T) {
+	t.Parallel()
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		for _, w := range []string{"hello", "=start_activation", "=emails_both", "it came 10 minutes ago"} {
+			in := bot.Inbound{Platform: "console", UserID: "laptop", ChatID: "laptop", Text: w}
+			if id, ok := strings.CutPrefix(w, "="); ok {
+				in.Text, in.ButtonID = "", id
+			}
+			_, err := b.engine.Handle(context.Background(), in)
+			require.NoError(t, err)
+		}
+		code := linkCode(t, b, "console", "laptop")
+		b.clock.Set(b.clock.Now().Add(time.Minute))
+		sayOn(t, b, "telegram", "42", "/start") // Telegram's first message
+		require.Equal(t, []string{bot.IntentLinked}, intentsOf(sayOn(t, b, "telegram", "42", code)))
+		out, err := b.engine.Handle(context.Background(), bot.Inbound{Platform: "telegram", UserID: "42", ChatID: "42", ButtonID: "resume"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"activation_wait"}, intentsOf(out), "back at the wait, not the greeting")
+	})
+}

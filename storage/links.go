@@ -325,9 +325,9 @@ var statusRank = map[bot.Status]int{bot.NotStarted: 0, bot.Problem: 1, bot.Waiti
 
 // mergedConversation is the state of two students as one: per account the
 // furthest state (the later one on a tie), the open tickets of both, the
-// language and position of the one active last, an opt-out of either,
-// the nudges of both. Ours (the conversation being stepped) keeps its
-// report, reply and draft.
+// language of the one active last and its position (unless only the other
+// has progress), an opt-out of either, the nudges of both. Ours (the
+// conversation being stepped) keeps its report, reply and draft.
 func mergedConversation(ours, theirs *bot.Conversation) *bot.Conversation {
 	m := &bot.Conversation{StudentID: ours.StudentID, Accounts: map[string]bot.Progress{}}
 	for _, c := range []*bot.Conversation{ours, theirs} {
@@ -346,10 +346,14 @@ func mergedConversation(ours, theirs *bot.Conversation) *bot.Conversation {
 		first, second = theirs, ours
 	}
 	m.Lang = cmp.Or(first.Lang, second.Lang)
-	m.Node, m.NodeSince = first.Node, first.NodeSince
-	if m.Node == "" {
-		m.Node, m.NodeSince = second.Node, second.NodeSince
+	// The step is where the student was getting somewhere: a new chat
+	// that only saw the greeting (Telegram's /start) must not send them
+	// back to the start.
+	at := first
+	if first.Node == "" || (!bot.HasProgress(first) && bot.HasProgress(second)) {
+		at = second
 	}
+	m.Node, m.NodeSince = at.Node, at.NodeSince
 	m.Stopped = earliest(ours.Stopped, theirs.Stopped)
 	m.Nudges = ours.Nudges + theirs.Nudges
 	m.Active = first.Active
