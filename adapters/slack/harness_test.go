@@ -175,7 +175,7 @@ func (h *harness) sendCommand(user, channel, text string, socket bool) int {
 	h.t.Helper()
 	form := map[string]string{"team_id": slacktest.TeamID, "user_id": user, "user_name": "ann", "channel_id": channel,
 		"command": "/activation", "text": text, "trigger_id": fmt.Sprintf("trig-%d", h.seq.Add(1)),
-		"response_url": h.fake.URL + "/response"}
+		"response_url": fmt.Sprintf("%s/response/%d", h.fake.URL, h.seq.Add(1))}
 	if socket {
 		id := h.fake.Push(h.t, "slash_commands", form)
 		h.fake.WaitAck(h.t, id)

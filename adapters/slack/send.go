@@ -60,7 +60,14 @@ func (s *Sender) Send(ctx context.Context, d bot.Delivery) (bot.Sent, error) {
 		// and response_url were for answering it.
 		return s.toDM(ctx, to.User, opts)
 	case to.ResponseURL != "":
-		return bot.Sent{}, s.respond(ctx, to, opts)
+		err := s.respond(ctx, to, opts)
+		if errors.Is(err, errResponseURLGone) && to.User != "" {
+			// A later message to a chat that began with a slash command (a
+			// helpdesk answer, a link notice) outlives its response_url:
+			// it goes to the DM instead of being lost.
+			return s.toDM(ctx, to.User, opts)
+		}
+		return bot.Sent{}, err
 	case to.Channel == "" || (to.User != "" && !strings.HasPrefix(to.Channel, "C") && !strings.HasPrefix(to.Channel, "G")):
 		return s.toDM(ctx, to.User, opts)
 	case to.User != "":
@@ -95,6 +102,9 @@ func (s *Sender) toDM(ctx context.Context, user string, opts []slackapi.MsgOptio
 	return bot.Sent{Ref: ts}, classify(err)
 }
 
+// errResponseURLGone: Slack no longer takes a response_url.
+var errResponseURLGone = errors.New("the response_url is used up or expired")
+
 // respond answers through a response_url, ephemerally. The URL came in a
 // signed request; it must still be Slack's, never one a payload made up.
 func (s *Sender) respond(ctx context.Context, to address, opts []slackapi.MsgOption) error {
@@ -110,7 +120,7 @@ func (s *Sender) respond(ctx context.Context, to address, opts []slackapi.MsgOpt
 	var status slackapi.StatusCodeError
 	if errors.As(err, &status) && status.Code >= 400 && status.Code < 500 {
 		// Expired (30 minutes, 5 uses) or unknown: it will not work later.
-		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
+		return fmt.Errorf("%w: %w: %v", bot.ErrRejected, errResponseURLGone, err)
 	}
 	return classify(err)
 }

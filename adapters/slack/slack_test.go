@@ -205,6 +205,35 @@ func TestSlashCommandAnswersEphemerally(t *testing.T) {
 	}
 }
 
+// A later message to a chat that began with a slash command (a helpdesk
+// answer, a link notice) goes to the DM once Slack no longer takes the
+// command's response_url, instead of being lost.
+func TestLaterMessageOutlivesTheResponseURL(t *testing.T) {
+	h := newHarness(t, "sqlite", options{})
+	require.Equal(t, http.StatusOK, h.sendCommand("U0CMD", "C0GENERAL", "status", false))
+	first := h.fake.WaitCalls(t, 1, "response_url")[0]
+	h.settle()
+	var chat string
+	require.NoError(t, h.db.DB.Get(&chat, `SELECT chat_id FROM identities WHERE platform = 'slack'`))
+	require.Contains(t, chat, first.Fields["response_url"], "the identity's chat is the command's")
+
+	msg := func(text string) bot.Delivery {
+		return bot.Delivery{Chat: bot.Chat{Platform: slack.Platform, ID: chat}, Message: &bot.Outbound{Text: text}}
+	}
+	answered := len(h.fake.Calls("response_url"))
+	_, err := h.adapter.Sender().Send(context.Background(), msg("while it lasts"))
+	require.NoError(t, err)
+	require.Len(t, h.fake.Calls("response_url"), answered+1)
+	require.Empty(t, h.fake.Posted("DU0CMD"))
+
+	h.fake.ExpireResponseURL(t, first.Fields["response_url"])
+	_, err = h.adapter.Sender().Send(context.Background(), msg("💬 The helpdesk answers"))
+	require.NoError(t, err)
+	posted := h.fake.Posted("DU0CMD")
+	require.Len(t, posted, 1)
+	require.Contains(t, posted[0].Fields["text"], "The helpdesk answers")
+}
+
 // A response_url that is not Slack's is never called.
 func TestForeignResponseURLIsNotCalled(t *testing.T) {
 	h := newHarness(t, "sqlite", options{})

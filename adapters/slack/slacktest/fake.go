@@ -46,6 +46,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,6 +132,9 @@ type Fake struct {
 	pageSize int                 // most items a paginated method answers; 0: as asked
 	seq      int64               // source of timestamps and ids
 	socket   socketState
+	// responses counts the uses of each response_url by path; -1 once
+	// expired.
+	responses map[string]int
 }
 
 // New starts a fake server, shut down (websockets included) when the test
@@ -146,6 +150,8 @@ func New(t testing.TB) *Fake {
 		views:    map[string]string{},
 		members:  map[string][]string{},
 		socket:   newSocketState(),
+
+		responses: map[string]int{},
 	}
 	// URL is set before serving so handlers read it without a data race.
 	srv := httptest.NewUnstartedServer(f)
@@ -511,9 +517,27 @@ func (f *Fake) record(c Call, rep reply) {
 	f.notifyLocked()
 }
 
+// maxResponses is how many times Slack takes a response_url.
+const maxResponses = 5
+
+// ExpireResponseURL makes a response_url expired, as Slack does 30
+// minutes after handing it out.
+func (f *Fake) ExpireResponseURL(t testing.TB, responseURL string) {
+	t.Helper()
+	u, err := url.Parse(responseURL)
+	if err != nil || !strings.HasPrefix(responseURL, f.URL) {
+		t.Fatalf("%q is not a response_url of the fake", responseURL)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.responses[u.Path] = -1
+}
+
 // serveResponseURL accepts what an app POSTs to a response_url from an
 // interactive or slash command payload, records it as method "response_url"
-// with Fields["response_url"] the URL, and answers {"ok":true} as Slack does.
+// with Fields["response_url"] the URL, and answers {"ok":true} as Slack
+// does; like Slack, HTTP 404 with "used_url" after five uses and
+// "expired_url" once expired.
 func (f *Fake) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	fields, err := parseFields(r)
@@ -521,9 +545,33 @@ func (f *Fake) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		rep = errReply("invalid_payload")
 	}
+	switch f.useResponseURL(r.URL.Path) {
+	case "expired":
+		rep = errReply("expired_url")
+		rep.status = http.StatusNotFound
+	case "used":
+		rep = errReply("used_url")
+		rep.status = http.StatusNotFound
+	}
 	fields["response_url"] = f.URL + r.URL.Path
 	f.record(Call{Method: "response_url", Fields: fields, At: at}, rep)
 	rep.write(w)
+}
+
+// useResponseURL counts a use of the response_url at path: "" when it may
+// be used, else "expired" or "used".
+func (f *Fake) useResponseURL(path string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.responses[path]
+	switch {
+	case n < 0:
+		return "expired"
+	case n >= maxResponses:
+		return "used"
+	}
+	f.responses[path] = n + 1
+	return ""
 }
 
 // parseFields reads the parameters from the query string and the body,
