@@ -56,3 +56,46 @@ func BenchmarkHandle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLink measures linking two students who both have progress
+// and history: /link on one, the code and Merge on the other (three
+// messages, the merge's moves in one transaction).
+//
+//	go test ./bot -run '^$' -bench Link -benchmem
+func BenchmarkLink(b *testing.B) {
+	for _, dbName := range storagetest.Names(b) {
+		b.Run(dbName, func(b *testing.B) {
+			t := setup(b, dbName)
+			ctx := context.Background()
+			handle := func(platform, user, text, button string) []bot.Outbound {
+				out, err := t.engine.Handle(ctx, bot.Inbound{Platform: platform, UserID: user, ChatID: user, Text: text, ButtonID: button})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return out
+			}
+			n := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				n++
+				laptop, phone := fmt.Sprintf("laptop-%d", n), fmt.Sprintf("%d", n)
+				for _, s := range [][2]string{{"", "start_activation"}, {"", "emails_both"}, {"it came 10 minutes ago", ""}} {
+					handle("console", laptop, s[0], s[1])
+				}
+				handle("telegram", phone, "which account for Toledo?", "")
+				for _, id := range []string{"start_activation", "emails_both", "odisee_ready", "odisee_done"} {
+					handle("telegram", phone, "", id)
+				}
+				b.StartTimer()
+				code := handle("console", laptop, "/link", "")[0].Secret
+				if out := handle("telegram", phone, code, ""); out[0].Intent != bot.IntentLinkConfirm {
+					b.Fatalf("got %s", out[0].Intent)
+				}
+				if out := handle("telegram", phone, "", "link:merge:"+code); out[0].Intent != bot.IntentLinked {
+					b.Fatalf("got %s", out[0].Intent)
+				}
+			}
+		})
+	}
+}
