@@ -75,7 +75,7 @@ func cloneAccounts(m map[string]bot.Progress) map[string]bot.Progress {
 func (d *linkDesk) Issue(ttl time.Duration) (string, time.Time, error) {
 	// One live code per identity, and spent codes do not pile up.
 	q := `DELETE FROM link_codes WHERE (platform = ? AND platform_user_id = ? AND used_at IS NULL) OR expires_at < ?`
-	if _, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.in.Platform, d.in.UserID, d.now.Add(-24*time.Hour)); err != nil {
+	if _, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.in.Platform, d.in.UserID, d.now.Add(-linkCodeKept)); err != nil {
 		return "", time.Time{}, fmt.Errorf("drop old link codes of %s: %w", d.in.Identity(), err)
 	}
 	expires := d.now.Add(ttl)

@@ -129,3 +129,44 @@ func TestUnlinkIdentity(t *testing.T) {
 		require.Equal(t, "cli:root", log[0].Actor)
 	})
 }
+
+// Link codes a day past their end and wrong codes older than the
+// guessing window are deleted by the daily job, whatever the transcript
+// retention; newer ones stay.
+func TestOldLinkRowsAreForgotten(t *testing.T) {
+	t.Parallel()
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		ctx := context.Background()
+		clock := storagetest.NewClock(time.Date(2026, 9, 21, 13, 0, 0, 0, time.UTC))
+		s := storage.NewConversations(d.DB).SetClock(clock.Now)
+		q, err := storage.NewQueue(d.DB, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		require.NoError(t, err)
+		q.SetClock(clock.Now)
+		guess := func(user string) {
+			require.NoError(t, s.Converse(ctx, on("slack", user), func(c *bot.Conversation) (bot.Turn, error) {
+				_, err := c.Links.Redeem("ZZZZ22ZZ", false)
+				return bot.Turn{}, err
+			}))
+		}
+		count := func(table string) int {
+			var n int
+			require.NoError(t, d.DB.Get(&n, `SELECT COUNT(*) FROM `+table))
+			return n
+		}
+		require.NoError(t, s.Converse(ctx, on("telegram", "42"), func(c *bot.Conversation) (bot.Turn, error) {
+			_, _, err := c.Links.Issue(bot.LinkCodeTTL)
+			return bot.Turn{}, err
+		}))
+		guess("U1")
+		clock.Set(clock.Now().Add(25 * time.Hour))
+		guess("U2")
+		require.Equal(t, 1, count("link_codes"))
+		require.Equal(t, 2, count("link_failures"))
+
+		f, err := q.ForgetOld(ctx)
+		require.NoError(t, err)
+		require.Equal(t, storage.Forgotten{LinkRows: 2}, f)
+		require.Zero(t, count("link_codes"))
+		require.Equal(t, 1, count("link_failures"), "the new wrong code stays")
+	})
+}
