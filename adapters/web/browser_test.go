@@ -494,4 +494,31 @@ func TestBrowserLinksAnotherDevice(t *testing.T) {
 	var n int
 	require.NoError(t, s.DB.Get(&n, `SELECT COUNT(DISTINCT student_id) FROM identities WHERE platform = 'web'`))
 	require.Equal(t, 1, n, "one student")
+
+	// An admin unlinks the phone again, from the student's page.
+	var student int64
+	require.NoError(t, s.DB.Get(&student, `SELECT student_id FROM identities WHERE platform = 'web' LIMIT 1`))
+	s.consoleUser("ada", storage.RoleAdmin, "correct horse battery")
+	admin := c.person("admin")
+	admin.desktop()
+	admin.open("/admin/login", `input[name="name"]`)
+	admin.do("log in",
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "ada"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav[aria-label="Console"]`)))
+	admin.open(fmt.Sprintf("/admin/students/%d", student), `a.button.danger`)
+	admin.shot("console-student-linked", "")
+	admin.do("open the unlink page",
+		chromedp.Click(chromedp.CSS(`tbody tr:last-child a.button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="confirm"]`)))
+	admin.shot("console-unlink", "")
+	admin.do("unlink",
+		chromedp.Click(chromedp.CSS(`input[name="confirm"]`)),
+		chromedp.Click(chromedp.CSS(`form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	require.Contains(t, get(admin, "read the flash", chromedp.Text(chromedp.CSS(`.flash`))), "Identity unlinked")
+	admin.shot("console-student-unlinked", "")
+	require.NoError(t, s.DB.Get(&n, `SELECT COUNT(DISTINCT student_id) FROM identities WHERE platform = 'web'`))
+	require.Equal(t, 2, n, "two students again")
 }
