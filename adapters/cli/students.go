@@ -19,11 +19,11 @@ import (
 func newStudents(env Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "students",
-		Short: "Look a student up, or erase everything the bot keeps about them",
+		Short: "Look a student up, unlink one of their identities, or erase everything the bot keeps about them",
 		Long: "A student is named by an identity (telegram:<user id>, slack:<team id>:<user id>,\n" +
 			"console:<id>) or by their number.",
 	}
-	cmd.AddCommand(studentsShow(env), studentsErase(env))
+	cmd.AddCommand(studentsShow(env), studentsUnlink(env), studentsErase(env))
 	return cmd
 }
 
@@ -84,7 +84,7 @@ func eraseStudent(ctx context.Context, env Env, db *storage.DB, ref string, yes 
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "This erases student #%d: %s.\n", id, describeCounts(counts))
-		if err := confirmErase(env); err != nil {
+		if err := confirmYes(env, "erase", "erased"); err != nil {
 			return err
 		}
 	}
@@ -99,21 +99,85 @@ func eraseStudent(ctx context.Context, env Env, db *storage.DB, ref string, yes 
 	return nil
 }
 
-// confirmErase asks the operator to type yes. A script (no terminal) must say
-// --yes: a piped "yes" is too easy to send by mistake.
-func confirmErase(env Env) error {
+// confirmYes asks the operator to type yes before they verb (done: its
+// past). A script (no terminal) must say --yes: a piped "yes" is too easy
+// to send by mistake.
+func confirmYes(env Env, verb, done string) error {
 	if !env.interactive() {
-		return errors.New("nothing erased: standard input is not a terminal; add --yes to erase")
+		return fmt.Errorf("nothing %s: standard input is not a terminal; add --yes to %s", done, verb)
 	}
-	fmt.Fprint(env.Stdout, "Type yes to erase: ")
+	fmt.Fprintf(env.Stdout, "Type yes to %s: ", verb)
 	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read confirmation: %w", err)
 	}
 	if !strings.EqualFold(strings.TrimSpace(line), "yes") {
-		return errors.New("nothing erased: not confirmed")
+		return fmt.Errorf("nothing %s: not confirmed", done)
 	}
 	return nil
+}
+
+func studentsUnlink(env Env) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "unlink IDENTITY",
+		Short: "Detach an identity from its student: it starts over as a new student, the rest stays",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withApp(cmd, env, func(a *app) error {
+				return unlinkIdentity(cmd.Context(), env, a.db, args[0], yes)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "unlink without asking")
+	return cmd
+}
+
+// unlinkIdentity detaches identity from its student once the operator
+// confirmed, by --yes or by typing yes at the terminal.
+func unlinkIdentity(ctx context.Context, env Env, db *storage.DB, identity string, yes bool) error {
+	identity = strings.TrimSpace(identity)
+	platform, user, ok := strings.Cut(identity, ":")
+	if !ok || platform == "" || user == "" {
+		return fmt.Errorf("%q is not an identity such as telegram:42", identity)
+	}
+	if !yes {
+		id, err := db.StudentByIdentity(ctx, platform, user)
+		if errors.Is(err, bot.ErrNotFound) {
+			return noSuchIdentity(identity)
+		}
+		if err != nil {
+			return err
+		}
+		r, err := db.Student(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(r.Identities) < 2 {
+			return fmt.Errorf("nothing unlinked: %s is the only identity of student #%d", identity, id)
+		}
+		fmt.Fprintf(env.Stdout, "This detaches %s from student #%d (%s): it starts over as a new student; "+
+			"the progress, tickets and history stay with the other %s.\n", identity, id,
+			plural(len(r.Identities), "identity", "identities"), plural(len(r.Identities)-1, "identity", "identities"))
+		if err := confirmYes(env, "unlink", "unlinked"); err != nil {
+			return err
+		}
+	}
+	from, to, err := db.UnlinkIdentity(ctx, identity, operator().Identity)
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		return noSuchIdentity(identity)
+	case errors.Is(err, storage.ErrLastIdentity):
+		return fmt.Errorf("nothing unlinked: %s is the only identity of student #%d", identity, from)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s is now student %d (was %d)\n", identity, to, from)
+	return nil
+}
+
+func noSuchIdentity(identity string) error {
+	return fmt.Errorf("identity %s: no such identity", identity)
 }
 
 func describeCounts(c storage.ErasureCounts) string {
@@ -153,7 +217,19 @@ func printStudent(w io.Writer, r storage.StudentRecord, loc *time.Location) {
 	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
 	fmt.Fprintf(w, "Student #%d, since %s\n", r.ID, stamp(r.Created))
 	for _, i := range r.Identities {
-		fmt.Fprintf(w, "Identity: %s (chat %s) %s\n", i.Identity(), i.ChatID, oneLine(i.Name, 40))
+		fmt.Fprintf(w, "Identity: %s (chat %s)", i.Identity(), i.ChatID)
+		if name := oneLine(i.Name, 40); name != "" {
+			fmt.Fprintf(w, " %s", name)
+		}
+		if i.LastSeen.Valid {
+			fmt.Fprintf(w, ", last used %s", stamp(i.LastSeen.Time))
+		} else {
+			fmt.Fprint(w, ", never used")
+		}
+		if i.Preferred {
+			fmt.Fprint(w, ", preferred") // the bot's messages go there (/link prefer)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "Language: %s\nStep: %s\n", orNone(r.Lang, "(none)"), orNone(r.Node, "(none)"))
 	if r.OptedOut != nil {

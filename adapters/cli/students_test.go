@@ -3,6 +3,7 @@ package cli_test
 import (
 	"encoding/json"
 	"os/user"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -86,6 +87,75 @@ func TestStudentsShowAndErase(t *testing.T) {
 	})
 }
 
+var linkCode = regexp.MustCompile(`Your link code: ([0-9A-Z]{8})`)
+
+// TestStudentsUnlink links two terminal chats with /link, shows both
+// identities, refuses to unlink without a confirmation, then unlinks one
+// and finds it in the audit log; the last identity stays.
+func TestStudentsUnlink(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		env := map[string]string{"DATABASE_URL": d.URL}
+		r := run(t, env, "hi\n/link\n", "chat", "--json", "--user", "anna")
+		require.Equal(t, 0, r.code, r.stderr)
+		code := linkCode.FindStringSubmatch(r.stdout)
+		require.NotNil(t, code, r.stdout)
+		r = run(t, env, code[1]+"\n/link prefer\n", "chat", "--json", "--user", "anna-phone")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, `"intent":"linked"`)
+
+		r = run(t, env, "", "students", "show", "console:anna")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Regexp(t, `Identity: console:anna \(chat anna\), last used \d{4}-\d\d-\d\d \d\d:\d\d\n`, r.stdout)
+		require.Regexp(t, `Identity: console:anna-phone \(chat anna-phone\), last used [\d :-]+, preferred\n`, r.stdout)
+		student := regexp.MustCompile(`Student #(\d+)`).FindStringSubmatch(r.stdout)[1]
+
+		// No --yes and no terminal, or not confirmed: nothing is unlinked.
+		r = run(t, env, "yes\n", "students", "unlink", "console:anna-phone")
+		require.Equal(t, 1, r.code)
+		require.Contains(t, r.stdout, "This detaches console:anna-phone from student #"+student+" (2 identities)")
+		require.Contains(t, r.stderr, "nothing unlinked: standard input is not a terminal; add --yes")
+		r = runAt(t, env, true, "no\n", "students", "unlink", "console:anna-phone")
+		require.Equal(t, 1, r.code)
+		require.Contains(t, r.stderr, "nothing unlinked: not confirmed")
+		r = run(t, env, "", "students", "show", "console:anna-phone")
+		require.Contains(t, r.stdout, "Student #"+student, "still linked")
+		unlinks := func() []auditRow {
+			var rows []auditRow
+			for _, row := range auditLog(t, env) {
+				if row.Action == "student.unlink" {
+					rows = append(rows, row)
+				}
+			}
+			return rows
+		}
+		require.Empty(t, unlinks())
+
+		r = runAt(t, env, true, "yes\n", "students", "unlink", "console:anna-phone")
+		require.Equal(t, 0, r.code, r.stderr)
+		now := regexp.MustCompile(`console:anna-phone is now student (\d+) \(was (\d+)\)\n`).FindStringSubmatch(r.stdout)
+		require.NotNil(t, now, r.stdout)
+		require.Equal(t, student, now[2])
+		require.NotEqual(t, student, now[1])
+		r = run(t, env, "", "students", "show", "console:anna-phone")
+		require.Contains(t, r.stdout, "Student #"+now[1])
+		require.Contains(t, r.stdout, "Accounts: not started", "it starts over")
+		r = run(t, env, "", "students", "show", "console:anna")
+		require.Contains(t, r.stdout, "Student #"+student, "anna stays")
+		require.NotContains(t, r.stdout, "Identity: console:anna-phone")
+		require.Equal(t, []auditRow{{Actor: operatorIdentity(t), Action: "student.unlink", Subject: "student #" + student,
+			Detail: "an identity (console) now is student #" + now[1]}}, unlinks())
+
+		// The last identity cannot be unlinked, asked or not.
+		r = run(t, env, "", "students", "unlink", "console:anna", "--yes")
+		require.Equal(t, 1, r.code)
+		require.Contains(t, r.stderr, "nothing unlinked: console:anna is the only identity of student #"+student)
+		r = runAt(t, env, true, "yes\n", "students", "unlink", "console:anna")
+		require.Equal(t, 1, r.code)
+		require.Contains(t, r.stderr, "nothing unlinked: console:anna is the only identity")
+		require.Len(t, unlinks(), 1)
+	})
+}
+
 func TestStudentsErrors(t *testing.T) {
 	env := sqliteEnv(t)
 	for _, tc := range []struct {
@@ -97,6 +167,9 @@ func TestStudentsErrors(t *testing.T) {
 		{[]string{"students", "erase", "7", "--yes"}, "student 7: no such student"},
 		{[]string{"students", "erase", "slack:T1:U1"}, "student slack:T1:U1: no such student"},
 		{[]string{"students", "show", "anna"}, "neither a student number"},
+		{[]string{"students", "unlink", "telegram:42", "--yes"}, "identity telegram:42: no such identity"},
+		{[]string{"students", "unlink", "telegram:42"}, "identity telegram:42: no such identity"},
+		{[]string{"students", "unlink", "7"}, `"7" is not an identity such as telegram:42`},
 		{[]string{"audit", "--since", "yesterday"}, "--since:"},
 	} {
 		r := run(t, env, "", tc.args...)

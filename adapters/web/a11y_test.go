@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"activation-bot/bot"
 	"activation-bot/storage"
 	"activation-bot/storage/storagetest"
 )
@@ -22,6 +23,8 @@ func TestPagesAreLabelled(t *testing.T) {
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		s := newSite(t, d)
 		tk := s.reportThroughEngine("anna", "Anna", "The link expired")
+		s.linkThroughEngine("anna", "anna-phone") // the student page offers to unlink
+		linked := s.studentID(bot.TerminalPlatform, "anna")
 		student := s.browser()
 		student.say("/start")
 		_, studentPage := student.get("/")
@@ -37,8 +40,8 @@ func TestPagesAreLabelled(t *testing.T) {
 		pages := map[string]string{"/": studentPage, "/handoff": handoff, "/admin/login": login, "/admin/setup": setupPage,
 			"/admin/broadcasts/preview": preview}
 		for _, p := range []string{"/admin/funnel", "/admin/tickets", fmt.Sprintf("/admin/tickets/%d", tk.ID),
-			"/admin/broadcasts", "/admin/broadcasts/new", "/admin/students", fmt.Sprintf("/admin/students/%d", tk.StudentID),
-			fmt.Sprintf("/admin/students/%d/erase", tk.StudentID), "/admin/content", "/admin/users", "/admin/audit"} {
+			"/admin/broadcasts", "/admin/broadcasts/new", "/admin/students", fmt.Sprintf("/admin/students/%d", linked),
+			fmt.Sprintf("/admin/students/%d/erase", linked), fmt.Sprintf("/admin/students/%d/unlink?identity=console:anna", linked), "/admin/content", "/admin/users", "/admin/audit"} {
 			status, body := admin.get(p)
 			require.Equal(t, http.StatusOK, status, p)
 			pages[p] = body

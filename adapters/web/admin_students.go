@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,6 +22,8 @@ func (s *Server) studentRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/students/{id}", s.admin(s.studentPage))
 	mux.Handle("GET /admin/students/{id}/erase", s.admin(s.erasePage))
 	mux.Handle("POST /admin/students/{id}/erase", s.admin(s.erase))
+	mux.Handle("GET /admin/students/{id}/unlink", s.admin(s.unlinkPage))
+	mux.Handle("POST /admin/students/{id}/unlink", s.admin(s.unlink))
 }
 
 type studentRow struct {
@@ -79,7 +82,12 @@ type studentView struct {
 	States  []accountLine
 	Tickets []ticketRow
 	Counts  storage.ErasureCounts
-	Confirm bool // the erase form was posted without its confirmation
+	Confirm bool // the erase or unlink form was posted without its confirmation
+	// Unlink: the student's identities may be detached (an admin, and
+	// more than one identity).
+	Unlink bool
+	// Identity is the identity the unlink page asks about.
+	Identity storage.StudentIdentity
 }
 
 // loadStudent answers 404 itself when there is no such student.
@@ -106,11 +114,15 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, u storage.C
 	if !ok {
 		return
 	}
-	v := studentView{Student: st, States: s.accountStates(st.Accounts)}
+	v := studentView{Student: st, States: s.accountStates(st.Accounts), Unlink: u.Admin() && len(st.Identities) > 1}
 	for _, t := range st.Tickets {
 		v.Tickets = append(v.Tickets, ticketRow{Ticket: t, CategoryLabel: s.categoryLabel(t.Category)})
 	}
-	s.page(w, r, http.StatusOK, &u, "student", consoleView{Title: fmt.Sprintf("Student %d", st.ID), Nav: "students", Data: v})
+	flash := ""
+	if to, err := strconv.ParseInt(r.URL.Query().Get("to"), 10, 64); err == nil && r.URL.Query().Get("done") == "unlinked" {
+		flash = fmt.Sprintf("Identity unlinked: it is now student %d, with an empty conversation of its own.", to)
+	}
+	s.page(w, r, http.StatusOK, &u, "student", consoleView{Title: fmt.Sprintf("Student %d", st.ID), Nav: "students", Flash: flash, Data: v})
 }
 
 func (s *Server) erasePage(w http.ResponseWriter, r *http.Request, u storage.ConsoleUser) {
@@ -161,4 +173,79 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request, u storage.Console
 	s.log.InfoContext(ctx, "student erased from the console", slog.Int64("student", id), slog.String("user", u.Name),
 		slog.Int("transcript", c.Transcript), slog.Int("tickets", c.Tickets), slog.Int("outbox", c.Outbox))
 	http.Redirect(w, r, "/admin/students?done=erased", http.StatusSeeOther)
+}
+
+func (s *Server) unlinkPage(w http.ResponseWriter, r *http.Request, u storage.ConsoleUser) {
+	s.showUnlink(w, r, http.StatusOK, u, r.URL.Query().Get("identity"), "")
+}
+
+// showUnlink asks to confirm detaching identity from the student of the
+// path; with only one identity left it says why it cannot.
+func (s *Server) showUnlink(w http.ResponseWriter, r *http.Request, status int, u storage.ConsoleUser, identity, problem string) {
+	st, ok := s.loadStudent(w, r)
+	if !ok {
+		return
+	}
+	v := studentView{Student: st, Confirm: problem != ""}
+	found := false
+	for _, i := range st.Identities {
+		if i.Identity() == identity {
+			v.Identity, found = i, true
+		}
+	}
+	if !found {
+		http.Error(w, fmt.Sprintf("Student %d has no identity %q: perhaps unlinked already.", st.ID, identity), http.StatusNotFound)
+		return
+	}
+	v.Unlink = len(st.Identities) > 1
+	if !v.Unlink {
+		status, problem = http.StatusConflict, lastIdentity
+	}
+	s.page(w, r, status, &u, "unlink", consoleView{Title: fmt.Sprintf("Unlink an identity of student %d", st.ID), Nav: "students", Error: problem, Data: v})
+}
+
+const lastIdentity = "This is the student's only identity: it cannot be unlinked. Erase the student instead, if that is what they asked."
+
+// unlink detaches an identity from its student once the admin confirmed
+// it: the identity starts over as a new student, the rest stays. The
+// unlink is audited under the admin's name.
+func (s *Server) unlink(w http.ResponseWriter, r *http.Request, u storage.ConsoleUser) {
+	id, ok := pathID(r)
+	if !ok {
+		http.Error(w, "No such student.", http.StatusNotFound)
+		return
+	}
+	identity := r.PostFormValue("identity")
+	if r.PostFormValue("confirm") != "yes" {
+		s.showUnlink(w, r, http.StatusBadRequest, u, identity, "Tick the box to confirm: nothing was unlinked.")
+		return
+	}
+	ctx, cancel := background(r, 30*time.Second)
+	defer cancel()
+	// The identity must still be this student's: the page the admin
+	// confirmed on named it so.
+	platform, user, _ := strings.Cut(identity, ":")
+	owner, err := s.db.StudentByIdentity(ctx, platform, user)
+	if err == nil && owner != id {
+		err = bot.ErrNotFound
+	}
+	var to int64
+	if err == nil {
+		_, to, err = s.db.UnlinkIdentity(ctx, identity, u.Identity())
+	}
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		http.Error(w, fmt.Sprintf("Student %d has no identity %q: perhaps unlinked or erased already.", id, identity), http.StatusNotFound)
+		return
+	case errors.Is(err, storage.ErrLastIdentity):
+		s.showUnlink(w, r, http.StatusConflict, u, identity, lastIdentity)
+		return
+	case err != nil:
+		s.fail(w, r, "unlink identity", err)
+		return
+	}
+	// The log names the platform only, as the audit log does.
+	s.log.InfoContext(ctx, "identity unlinked from the console", slog.Int64("student", id), slog.Int64("new_student", to),
+		slog.String("platform", platform), slog.String("user", u.Name))
+	http.Redirect(w, r, fmt.Sprintf("/admin/students/%d?done=unlinked&to=%d", id, to), http.StatusSeeOther)
 }

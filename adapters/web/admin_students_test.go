@@ -161,3 +161,113 @@ func TestConsoleShowsStudentNamesAsText(t *testing.T) {
 		}
 	})
 }
+
+// linkThroughEngine makes user and other one student, as /link on one
+// terminal chat and its code typed on the other do.
+func (s *site) linkThroughEngine(user, other string) {
+	s.t.Helper()
+	ctx := context.Background()
+	in := bot.Inbound{Platform: bot.TerminalPlatform, UserID: user, ChatID: user, Text: "/link"}
+	out, err := s.Engine.Handle(ctx, in)
+	require.NoError(s.t, err)
+	code := ""
+	for _, o := range out {
+		if o.Intent == bot.IntentLinkCode {
+			code = o.Secret
+		}
+	}
+	require.NotEmpty(s.t, code, "a link code")
+	s.student(bot.TerminalPlatform, other, "en", "", code)
+	require.Equal(s.t, s.studentID(bot.TerminalPlatform, user), s.studentID(bot.TerminalPlatform, other))
+}
+
+func TestUnlinkIdentityFromTheConsole(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		s := newSite(t, d)
+		ctx := context.Background()
+		s.reportThroughEngine("anna", "Anna Peeters", "The login page says my account is locked")
+		s.linkThroughEngine("anna", "anna-phone")
+		s.student(bot.TerminalPlatform, "anna-phone", "en", "", "/link prefer")
+		id := s.studentID(bot.TerminalPlatform, "anna")
+		page := fmt.Sprintf("/admin/students/%d", id)
+		confirm := page + "/unlink?identity=" + url.QueryEscape("console:anna-phone")
+		action := page + "/unlink"
+		form := func() url.Values { return url.Values{"identity": {"console:anna-phone"}, "confirm": {"yes"}} }
+		owner := func() int64 { return s.studentID(bot.TerminalPlatform, "anna-phone") }
+
+		admin := s.login("ada", storage.RoleAdmin)
+		status, body := admin.get(page)
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, body, "<code>console:anna</code>")
+		require.Contains(t, body, "<code>console:anna-phone</code>")
+		require.Contains(t, body, `<span class="badge">preferred</span>`, "the phone was chosen with /link prefer")
+		require.Equal(t, 1, strings.Count(body, "preferred</span>"), "only the phone")
+		require.NotContains(t, body, "<td>never</td>", "both were used")
+		require.Contains(t, body, `href="`+page+`/unlink?identity=console%3aanna-phone"`)
+		require.Contains(t, body, `aria-label="Unlink console:anna…"`)
+
+		status, body = admin.get(confirm)
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, body, `name="identity" value="console:anna-phone"`)
+		require.Contains(t, body, `name="confirm" value="yes"`)
+
+		// Refused: without the confirmation, by an agent, anonymously,
+		// without the token, for an identity of someone else.
+		status, body, _ = admin.submit(confirm, action, url.Values{"identity": {"console:anna-phone"}})
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Contains(t, body, "nothing was unlinked")
+		agent := s.login("ann", storage.RoleAgent)
+		status, _ = agent.get(confirm)
+		require.Equal(t, http.StatusForbidden, status)
+		status, _, _ = agent.submit("/admin/tickets", action, form())
+		require.Equal(t, http.StatusForbidden, status)
+		status, _, _ = s.browser().post(action, form())
+		require.Equal(t, http.StatusUnauthorized, status)
+		status, _, _ = admin.post(action, form())
+		require.Equal(t, http.StatusForbidden, status, "no CSRF token")
+		s.student(bot.TerminalPlatform, "bram", "en", "", "/start")
+		status, _, _ = admin.submit(confirm, action, url.Values{"identity": {"console:bram"}, "confirm": {"yes"}})
+		require.Equal(t, http.StatusNotFound, status, "bram is not this student")
+		status, _, _ = admin.submit(confirm, action, url.Values{"identity": {"telegram:404"}, "confirm": {"yes"}})
+		require.Equal(t, http.StatusNotFound, status)
+		status, _ = admin.get(page + "/unlink?identity=telegram:404")
+		require.Equal(t, http.StatusNotFound, status)
+		require.Equal(t, id, owner(), "nothing changed")
+
+		status, _, resp := admin.submit(confirm, action, form())
+		require.Equal(t, http.StatusSeeOther, status)
+		to := owner()
+		require.NotEqual(t, id, to, "the phone is a student of its own")
+		require.Equal(t, fmt.Sprintf("%s?done=unlinked&to=%d", page, to), resp.Header.Get("Location"))
+		require.Equal(t, id, s.studentID(bot.TerminalPlatform, "anna"), "anna stays")
+		_, body = admin.get(resp.Header.Get("Location"))
+		require.Contains(t, body, fmt.Sprintf("Identity unlinked: it is now student %d", to))
+		require.NotContains(t, body, "console:anna-phone")
+		require.NotContains(t, body, "Unlink…", "one identity left")
+		record, err := s.DB.Student(ctx, id)
+		require.NoError(t, err)
+		require.NotEmpty(t, record.Tickets, "the ticket stays")
+
+		entries, err := s.DB.AuditLog(ctx, time.Time{}, 100)
+		require.NoError(t, err)
+		found := false
+		for _, e := range entries {
+			if e.Action == storage.ActionUnlink && e.Actor == "web:ada" && e.Subject == fmt.Sprintf("student #%d", id) {
+				found = true
+				require.NotContains(t, e.Detail, "anna", "the log names the platform, not the user")
+			}
+		}
+		require.True(t, found, "the unlink is audited under the admin")
+
+		// The last identity stays.
+		last := page + "/unlink?identity=console:anna"
+		status, body = admin.get(last)
+		require.Equal(t, http.StatusConflict, status)
+		require.Contains(t, body, "only identity")
+		require.NotContains(t, body, `name="confirm"`)
+		status, body, _ = admin.submit(last, action, url.Values{"identity": {"console:anna"}, "confirm": {"yes"}})
+		require.Equal(t, http.StatusConflict, status)
+		require.Contains(t, body, "only identity")
+		require.Equal(t, id, s.studentID(bot.TerminalPlatform, "anna"))
+	})
+}

@@ -464,3 +464,61 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	require.Contains(t, st.lastBot(), "Have you received both activation e-mails?")
 	st.shot("chat-no-js", "")
 }
+
+// TestBrowserLinksAnotherDevice: a student presses Link another device
+// (the script asks, the page does not reload), reads the code, and types
+// it in another browser: both are one student.
+func TestBrowserLinksAnotherDevice(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	c := newChrome(t, s.HTTP.URL)
+	laptop := c.first("laptop")
+	laptop.desktop()
+	laptop.open("/", `#answers button.primary`)
+	laptop.do("press Start",
+		chromedp.Click(chromedp.CSS(`#answers button.primary`)),
+		chromedp.WaitVisible(answer("start_activation")),
+		chromedp.WaitVisible(chromedp.CSS(`#link button`)),
+		chromedp.Evaluate[chromedp.Void](`window.__marker = 1`),
+		chromedp.Click(chromedp.CSS(`#link button`)))
+	code := laptop.waitBot(`Your link code: ([0-9A-Z]{8})`)
+	require.Equal(t, 1, get(laptop, "read the marker", chromedp.Evaluate[int](`window.__marker || 0`)), "no reload")
+	laptop.shot("chat-link-code", "")
+
+	phone := c.person("phone")
+	phone.open("/", `#say`)
+	phone.do("type the code",
+		chromedp.SendKeys(chromedp.ID("text"), code),
+		chromedp.Click(chromedp.CSS(`#say button[type="submit"]`)))
+	phone.waitBot(`(Linked with)`)
+	phone.shot("chat-linked", "")
+	var n int
+	require.NoError(t, s.DB.Get(&n, `SELECT COUNT(DISTINCT student_id) FROM identities WHERE platform = 'web'`))
+	require.Equal(t, 1, n, "one student")
+
+	// An admin unlinks the phone again, from the student's page.
+	var student int64
+	require.NoError(t, s.DB.Get(&student, `SELECT student_id FROM identities WHERE platform = 'web' LIMIT 1`))
+	s.consoleUser("ada", storage.RoleAdmin, "correct horse battery")
+	admin := c.person("admin")
+	admin.desktop()
+	admin.open("/admin/login", `input[name="name"]`)
+	admin.do("log in",
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "ada"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav[aria-label="Console"]`)))
+	admin.open(fmt.Sprintf("/admin/students/%d", student), `a.button.danger`)
+	admin.shot("console-student-linked", "")
+	admin.do("open the unlink page",
+		chromedp.Click(chromedp.CSS(`tbody tr:last-child a.button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="confirm"]`)))
+	admin.shot("console-unlink", "")
+	admin.do("unlink",
+		chromedp.Click(chromedp.CSS(`input[name="confirm"]`)),
+		chromedp.Click(chromedp.CSS(`form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	require.Contains(t, get(admin, "read the flash", chromedp.Text(chromedp.CSS(`.flash`))), "Identity unlinked")
+	admin.shot("console-student-unlinked", "")
+	require.NoError(t, s.DB.Get(&n, `SELECT COUNT(DISTINCT student_id) FROM identities WHERE platform = 'web'`))
+	require.Equal(t, 2, n, "two students again")
+}

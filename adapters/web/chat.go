@@ -170,9 +170,13 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 	}
 	text, button := strings.TrimSpace(r.PostFormValue("text")), r.PostFormValue("button")
 	shown := "" // what the page shows the student said, when not the text
-	if r.PostFormValue("start") != "" {
-		// The page's Start button is /start, shown as the button's word.
+	// The page's own buttons are commands, shown as the button's words:
+	// Start is /start, Link another device is /link.
+	switch {
+	case r.PostFormValue("start") != "":
 		text, shown = "/start", ui[s.pageLang(r, "")]["start"]
+	case r.PostFormValue("link") != "":
+		text, shown = "/link", ui[s.pageLang(r, "")]["link_device"]
 	}
 	if text == "" && button == "" {
 		s.answer(w, r, http.StatusBadRequest, "empty", 0)

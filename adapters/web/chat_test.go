@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
 	"activation-bot/bot"
 	"activation-bot/storage"
@@ -475,5 +477,78 @@ func TestStreamOpensBeforeAnyLine(t *testing.T) {
 		first, err := bufio.NewReader(resp.Body).ReadString('\n')
 		require.NoError(t, err)
 		require.Equal(t, "retry: 3000\n", first)
+	})
+}
+
+// pressForm posts the form with the given id of the page at path as a
+// browser without script does: its fields and its submit button. It fails
+// the test when the page has no such form.
+func (b *browser) pressForm(page, id string) (int, string, *http.Response) {
+	b.t.Helper()
+	_, body := b.get(page)
+	doc, err := html.Parse(strings.NewReader(body))
+	require.NoError(b.t, err)
+	form := findByID(doc, id)
+	require.NotNil(b.t, form, "no form %q on %s", id, page)
+	fields := url.Values{}
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && (n.Data == "input" || n.Data == "button") {
+			if name, ok := attr(n, "name"); ok {
+				value, _ := attr(n, "value")
+				fields.Set(name, value)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(form)
+	action, _ := attr(form, "action")
+	return b.post(action, fields)
+}
+
+func findByID(n *html.Node, id string) *html.Node {
+	if v, ok := attr(n, "id"); ok && v == id && n.Type == html.ElementNode {
+		return n
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if found := findByID(c, id); found != nil {
+			return found
+		}
+	}
+	return nil
+}
+
+var linkCodeRe = regexp.MustCompile(`Your link code: ([` + "23456789ABCDEFGHJKMNPQRSTUVWXYZ" + `]{8})`)
+
+// The page's Link another device button gets a code without script; the
+// code typed in another browser makes both one student.
+func TestLinkAnotherDeviceFromThePage(t *testing.T) {
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		s := newSite(t, d)
+		laptop := s.browser()
+		_, body := laptop.get("/")
+		require.Contains(t, body, `id="link" aria-describedby="link-hint" hidden`, "nothing to link before a conversation")
+		laptop.say("/start")
+		status, _, resp := laptop.pressForm("/", "link")
+		require.Equal(t, http.StatusSeeOther, status)
+		require.NotContains(t, resp.Header.Get("Location"), "n=", "the reply came in time")
+		_, body = laptop.get("/")
+		require.Contains(t, body, `<div class="bubble">Link another device</div>`, "the press shows as the button's words")
+		m := linkCodeRe.FindStringSubmatch(body)
+		require.NotNil(t, m, "the code is on the page")
+
+		phone := s.browser()
+		phone.say(strings.ToLower(m[1]))
+		_, body = phone.get("/")
+		require.Contains(t, body, "Linked with")
+		laptopStudent := s.studentID(Platform, laptop.studentID())
+		require.Equal(t, laptopStudent, s.studentID(Platform, phone.studentID()), "one student")
+		require.NotEqual(t, laptop.studentID(), phone.studentID(), "each browser keeps its own chat")
+
+		// The label is the page's language.
+		_, body = s.browser().getLang("/", "nl")
+		require.Contains(t, body, "Koppel een ander toestel")
 	})
 }

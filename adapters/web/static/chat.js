@@ -42,8 +42,10 @@
     if (document.getElementById("m" + m.id)) { return; }
     var intro = log.querySelector(".intro");
     if (intro) { intro.remove(); }
-    var handoff = document.getElementById("handoff");
-    if (handoff) { handoff.hidden = false; }
+    ["handoff", "link"].forEach(function (id) {
+      var form = document.getElementById(id);
+      if (form) { form.hidden = false; }
+    });
     var li = document.createElement("li");
     li.className = "line " + (m.in ? "in" : "out");
     li.id = "m" + m.id;
@@ -125,6 +127,16 @@
       .catch(function (err) { showButtons(); notice(err.message); });
     input.focus();
   });
+
+  // Link another device asks for a code like any message: the code comes
+  // back as the bot's answer.
+  var link = document.getElementById("link");
+  if (link) {
+    link.addEventListener("submit", function (e) {
+      e.preventDefault();
+      post({ link: "1" }).catch(function (err) { notice(err.message); });
+    });
+  }
 
   var source = null;
   function connect() {
