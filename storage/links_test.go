@@ -119,6 +119,9 @@ func TestUnlinkIdentity(t *testing.T) {
 		require.Empty(t, fresh.Accounts)
 		require.Empty(t, fresh.Transcript)
 
+		// An operator's page that is out of date unlinks nothing.
+		_, err = d.DB.UnlinkIdentityOf(ctx, from, "slack:U1", "web:ada")
+		require.ErrorIs(t, err, bot.ErrNotFound)
 		_, _, err = d.DB.UnlinkIdentity(ctx, "slack:U1", "cli:root")
 		require.ErrorIs(t, err, storage.ErrLastIdentity)
 		_, _, err = d.DB.UnlinkIdentity(ctx, "slack:U404", "cli:root")

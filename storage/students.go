@@ -183,6 +183,20 @@ var ErrLastIdentity = errors.New("it is the student's only identity")
 // the progress, tickets and history stay. It returns the student it left
 // and the new one; bot.ErrNotFound when no such identity exists.
 func (db *DB) UnlinkIdentity(ctx context.Context, identity, actor string) (from, to int64, err error) {
+	return db.unlinkIdentity(ctx, 0, identity, actor)
+}
+
+// UnlinkIdentityOf is UnlinkIdentity for an identity an operator saw on
+// student's page: bot.ErrNotFound when it is no longer theirs (a merge or
+// another unlink came first), checked in the same transaction.
+func (db *DB) UnlinkIdentityOf(ctx context.Context, student int64, identity, actor string) (to int64, err error) {
+	_, to, err = db.unlinkIdentity(ctx, student, identity, actor)
+	return to, err
+}
+
+// unlinkIdentity detaches identity from its student; of, unless 0, is the
+// student it must belong to.
+func (db *DB) unlinkIdentity(ctx context.Context, of int64, identity, actor string) (from, to int64, err error) {
 	platform, userID, ok := strings.Cut(identity, ":")
 	if !ok {
 		return 0, 0, fmt.Errorf("unlink %q: an identity is platform:id: %w", identity, bot.ErrNotFound)
@@ -190,6 +204,9 @@ func (db *DB) UnlinkIdentity(ctx context.Context, identity, actor string) (from,
 	err = inTx(ctx, db, "unlink "+identity, func(tx *sqlx.Tx) error {
 		if from, err = findStudentID(ctx, tx, platform, userID); err != nil {
 			return err
+		}
+		if of != 0 && from != of {
+			return fmt.Errorf("unlink %s of student %d: it is student %d's: %w", identity, of, from, bot.ErrNotFound)
 		}
 		// A message of the student's being stepped meanwhile waits, and
 		// the other way round.

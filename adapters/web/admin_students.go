@@ -224,15 +224,8 @@ func (s *Server) unlink(w http.ResponseWriter, r *http.Request, u storage.Consol
 	defer cancel()
 	// The identity must still be this student's: the page the admin
 	// confirmed on named it so.
-	platform, user, _ := strings.Cut(identity, ":")
-	owner, err := s.db.StudentByIdentity(ctx, platform, user)
-	if err == nil && owner != id {
-		err = bot.ErrNotFound
-	}
-	var to int64
-	if err == nil {
-		_, to, err = s.db.UnlinkIdentity(ctx, identity, u.Identity())
-	}
+	platform, _, _ := strings.Cut(identity, ":")
+	to, err := s.db.UnlinkIdentityOf(ctx, id, identity, u.Identity())
 	switch {
 	case errors.Is(err, bot.ErrNotFound):
 		http.Error(w, fmt.Sprintf("Student %d has no identity %q: perhaps unlinked or erased already.", id, identity), http.StatusNotFound)
