@@ -37,6 +37,9 @@ type Delivery struct {
 	// Proactive marks a message the bot sent on its own (a reminder, a
 	// broadcast's copy): its delivery is recorded for the admins.
 	Proactive bool `json:"proactive,omitempty"`
+	// Forget marks a message that holds a secret of the bot's (a link
+	// code): the queue keeps no copy of it once it is sent.
+	Forget bool `json:"forget,omitempty"`
 }
 
 // Acceptor stores a platform event durably, so the platform may be told

@@ -413,3 +413,20 @@ func TestLinkKeepsThePlaceOfTheChatWithProgress(t *testing.T) {
 		require.Equal(t, []string{"activation_wait"}, intentsOf(out), "back at the wait, not the greeting")
 	})
 }
+
+// Through the queue, the reply with the code waits in the outbox as any
+// reply does, and no copy of it stays once it is sent.
+func TestQueuedLinkCodeIsForgottenOnceSent(t *testing.T) {
+	t.Parallel()
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		q := setupQueued(t, d.Name)
+		q.accept(t, "a", "1", "/link")
+		got := q.waitTexts(t, "a", 1)
+		code := codeIn(t, got[0])
+		storagetest.Settle(t, q.db)
+		require.NotContains(t, dumpDatabase(t, q.testBundle), code)
+		var sent int
+		require.NoError(t, q.db.Get(&sent, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL`))
+		require.Equal(t, 1, sent, "the row stays, for the funnel and the order of messages")
+	})
+}

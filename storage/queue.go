@@ -268,7 +268,7 @@ func writeOutbox(ctx context.Context, tx *sqlx.Tx, chat bot.Chat, student int64,
 		rows = append(rows, bot.Delivery{Ack: ack})
 	}
 	for i := range msgs {
-		rows = append(rows, bot.Delivery{Message: &msgs[i]})
+		rows = append(rows, bot.Delivery{Message: &msgs[i], Forget: msgs[i].Secret != ""})
 	}
 	return writeDeliveries(ctx, tx, chat, student, rows, now)
 }
@@ -383,6 +383,12 @@ func (q *Queue) Delivered(ctx context.Context, d bot.Delivery, ref string) error
 		query := `UPDATE outbox SET sent_at = ?, message_ref = ?, attempts = attempts + 1 WHERE id = ?`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(query), now, ref, d.ID); err != nil {
 			return fmt.Errorf("mark reply %d sent: %w", d.ID, err)
+		}
+		if d.Forget {
+			query := `UPDATE outbox SET payload = '' WHERE id = ?`
+			if _, err := tx.ExecContext(ctx, tx.Rebind(query), d.ID); err != nil {
+				return fmt.Errorf("forget the text of reply %d: %w", d.ID, err)
+			}
 		}
 		if d.Proactive {
 			// A copy sent while its broadcast was being cancelled still counts.
