@@ -89,10 +89,11 @@ func BenchmarkLink(b *testing.B) {
 				}
 				b.StartTimer()
 				code := handle("console", laptop, "/link", "")[0].Secret
-				if out := handle("telegram", phone, code, ""); out[0].Intent != bot.IntentLinkConfirm {
-					b.Fatalf("got %s", out[0].Intent)
+				ask := handle("telegram", phone, code, "")
+				if ask[0].Intent != bot.IntentLinkConfirm {
+					b.Fatalf("got %s", ask[0].Intent)
 				}
-				if out := handle("telegram", phone, "", "link:merge:"+code); out[0].Intent != bot.IntentLinked {
+				if out := handle("telegram", phone, "", ask[0].Buttons[0].ID); out[0].Intent != bot.IntentLinked {
 					b.Fatalf("got %s", out[0].Intent)
 				}
 			}

@@ -49,7 +49,7 @@ const (
 // (Telegram's callback data holds 64 bytes, a web identity alone 30).
 const (
 	linkPrefix          = "link:"
-	buttonLinkMerge     = linkPrefix + "merge:"   // + code
+	buttonLinkMerge     = linkPrefix + "merge:"   // + the code's key
 	buttonLinkCancel    = linkPrefix + "cancel"   // for both confirmations
 	buttonUnlinkChoose  = linkPrefix + "detach:"  // + identity hash
 	buttonUnlinkConfirm = linkPrefix + "detach!:" // + identity hash
@@ -169,7 +169,14 @@ type LinkResult struct {
 	Lines int
 	// RetryAt is when codes are taken again (Limited).
 	RetryAt time.Time
+	// Key names the code in the Merge button (Confirm): the start of its
+	// hash, so the code itself is in no button, transcript or chat history.
+	Key string
 }
+
+// LinkKeyLength is how many hex digits of a code's hash name it in a
+// button: 96 bits, and short enough for Telegram's 64-byte button data.
+const LinkKeyLength = 24
 
 // LinkDesk links identities inside the step's transaction. The
 // conversation being stepped is the student that survives a merge: the
@@ -181,6 +188,9 @@ type LinkDesk interface {
 	// Redeem takes a code typed by the identity writing. Without merge it
 	// only asks (LinkConfirm) when this student has progress of its own.
 	Redeem(code string, merge bool) (LinkResult, error)
+	// Merge takes the code named by a LinkResult's Key, once the student
+	// confirmed the merge.
+	Merge(key string) (LinkResult, error)
 	// Identities lists the student's identities, the one used last first.
 	Identities() ([]Identity, error)
 	// Detach gives an identity of the student a new, empty student of its
@@ -231,6 +241,8 @@ func (s *step) link(arg string) {
 	default:
 		code, ok := NormalizeLinkCode(arg)
 		if !ok {
+			// A code mistyped is most of one: kept out of the transcript too.
+			s.secretIn = arg
 			s.linkSay(IntentLinkWrong, "link_wrong", nil)
 			return
 		}
@@ -282,12 +294,17 @@ func (s *step) redeem(code string, merge bool) {
 		s.err = err
 		return
 	}
+	s.linkResult(res)
+}
+
+// linkResult answers what became of a code.
+func (s *step) linkResult(res LinkResult) {
 	other := map[string]string{"other": s.identityName(res.Other)}
 	switch res.Outcome {
 	case LinkLinked:
 		s.linked(res)
 	case LinkConfirm:
-		s.confirmMerge(code, res)
+		s.confirmMerge(res)
 	case LinkExpired:
 		s.linkSay(IntentLinkWrong, "link_expired", map[string]string{"minutes": strconv.Itoa(int(LinkCodeTTL / time.Minute))})
 	case LinkUsed:
@@ -328,7 +345,7 @@ func (s *step) linked(res LinkResult) {
 }
 
 // confirmMerge says what linking would merge and asks.
-func (s *step) confirmMerge(code string, res LinkResult) {
+func (s *step) confirmMerge(res LinkResult) {
 	p, lang := s.e.pack, s.c.Lang
 	preview := &step{e: s.e, c: res.Merged, in: s.in, now: s.now}
 	preview.c.Lang = lang
@@ -346,7 +363,7 @@ func (s *step) confirmMerge(code string, res LinkResult) {
 	text := s.render(p.Message("link_confirm", lang), "", map[string]string{"other": s.identityName(res.Other), "summary": strings.Join(lines, "\n")})
 	s.c.Shown = ""
 	s.out = append(s.out, Outbound{Text: text, Intent: IntentLinkConfirm, Lang: lang, Buttons: []Button{
-		{ID: buttonLinkMerge + code, Label: p.Message("link_merge_label", lang)},
+		{ID: buttonLinkMerge + res.Key, Label: p.Message("link_merge_label", lang)},
 		{ID: buttonLinkCancel, Label: p.Message("link_cancel_label", lang)},
 	}})
 }
@@ -405,7 +422,12 @@ func (s *step) pressLinkButton(id string) {
 	case id == buttonLinkCancel:
 		s.linkSay(IntentLinkCancelled, "link_cancelled", nil)
 	case strings.HasPrefix(id, buttonLinkMerge):
-		s.redeem(strings.TrimPrefix(id, buttonLinkMerge), true)
+		res, err := s.c.Links.Merge(strings.TrimPrefix(id, buttonLinkMerge))
+		if err != nil {
+			s.err = err
+			return
+		}
+		s.linkResult(res)
 	case strings.HasPrefix(id, buttonUnlinkChoose):
 		s.confirmDetach(strings.TrimPrefix(id, buttonUnlinkChoose))
 	case strings.HasPrefix(id, buttonUnlinkConfirm):

@@ -224,10 +224,31 @@ func TestLinkCodeIsNeverStored(t *testing.T) {
 		code := linkCode(t, b, "console", "laptop")
 		sayOn(t, b, "telegram", "42", "/link "+code)
 		sayOn(t, b, "slack", "U1", code)
+		sayOn(t, b, "slack", "U1", "/link "+code[:7]) // mistyped: still most of a code
+		// A chat with progress is asked first; the question and its
+		// answer hold the code nowhere either.
+		second := linkCode(t, b, "console", "laptop")
+		for _, w := range []string{"hello", "=start_activation", "=emails_both", "it came 10 minutes ago", second} {
+			in := bot.Inbound{Platform: "web", UserID: "w1", ChatID: "w1", Text: w}
+			if id, ok := strings.CutPrefix(w, "="); ok {
+				in.Text, in.ButtonID = "", id
+			}
+			out, err := b.engine.Handle(context.Background(), in)
+			require.NoError(t, err)
+			if w == second {
+				require.Equal(t, []string{bot.IntentLinkConfirm}, intentsOf(out))
+				_, err := b.engine.Handle(context.Background(), bot.Inbound{Platform: "web", UserID: "w1", ChatID: "w1", ButtonID: out[0].Buttons[0].ID})
+				require.NoError(t, err)
+			}
+		}
+		require.Equal(t, studentOf(t, b, "console", "laptop"), studentOf(t, b, "web", "w1"))
 		dump := dumpDatabase(t, b)
 		require.NotContains(t, dump, code)
+		require.NotContains(t, dump, code[:7])
+		require.NotContains(t, dump, second)
 		require.Contains(t, dump, "[link code]", "the transcript says a code was typed")
 		require.NotContains(t, b.logs.String(), code)
+		require.NotContains(t, b.logs.String(), second)
 	})
 }
 
@@ -321,7 +342,9 @@ func TestMergeKeepsEverythingOnce(t *testing.T) {
 
 		// The merge fails at its last write: nothing of it stays.
 		failMerges(t, d, b.db)
-		_, err := b.engine.Handle(ctx, bot.Inbound{Platform: "test", UserID: "ben", ChatID: "ben", ButtonID: "link:merge:" + code})
+		merge := out[0].Buttons[0].ID
+		require.NotContains(t, merge, code, "the code is in no button")
+		_, err := b.engine.Handle(ctx, bot.Inbound{Platform: "test", UserID: "ben", ChatID: "ben", ButtonID: merge})
 		require.Error(t, err)
 		require.Equal(t, annaRows, rowsOf(t, b.db, anna), "anna's history is hers still")
 		require.Equal(t, benRows, rowsOf(t, b.db, ben), "and ben's his")
@@ -331,7 +354,7 @@ func TestMergeKeepsEverythingOnce(t *testing.T) {
 		allowMerges(t, d, b.db)
 
 		// The student pressing Merge stays; the other joins them.
-		out = handle("ben", "=link:merge:"+code)
+		out = handle("ben", "="+merge)
 		require.Equal(t, []string{bot.IntentLinked}, intentsOf(out))
 		require.Equal(t, ben, studentOf(t, b, "test", "anna"))
 		require.Equal(t, 0, countWhere(t, b.db, `SELECT COUNT(*) FROM students WHERE id = ?`, anna))

@@ -499,7 +499,9 @@ func TestReminderGoesOnceToTheIdentityUsedLast(t *testing.T) {
 			p.say(t, who+"-phone", "hi", "/link")
 			code := codeIn(t, p.sent.waitIntent(t, who+"-phone", bot.IntentLinkCode, 1).Text)
 			p.clock.Set(at(15, 5))
-			p.say(t, who+"-laptop", code, "=link:merge:"+code) // the phone's student joins the laptop's
+			p.say(t, who+"-laptop", code)
+			merge := p.sent.waitIntent(t, who+"-laptop", bot.IntentLinkConfirm, 1).Buttons[0].ID
+			p.say(t, who+"-laptop", "="+merge) // the phone's student joins the laptop's
 			p.sent.waitIntent(t, who+"-laptop", bot.IntentLinked, 1)
 			p.sent.waitIntent(t, who+"-phone", bot.IntentLinkedNotice, 1)
 		}

@@ -26,7 +26,8 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 // is typed by the student; ">> id" presses a button; ">~ kind" sends
 // something that is not text (Inbound.Media: sticker, photo, edited, ...).
 // Link codes are random: the last one issued reads "{code}" in replies,
-// and "{code}" typed or in a button id is that code.
+// and "{code}" typed or in a button id is that code; "{key}" is the key
+// that names it in a Merge button.
 // Lines starting with "<" are the bot's replies: they are regenerated, so
 // -update rewrites them.
 func TestTranscripts(t *testing.T) {
@@ -94,6 +95,7 @@ func replay(t *testing.T, b *testBundle, script string) string {
 		if code != "" {
 			in.Text = strings.ReplaceAll(in.Text, "{code}", code)
 			in.ButtonID = strings.ReplaceAll(in.ButtonID, "{code}", code)
+			in.ButtonID = strings.ReplaceAll(in.ButtonID, "{key}", linkKey(code))
 		}
 		replies, err := b.engine.Handle(context.Background(), in)
 		if err != nil {
@@ -110,12 +112,15 @@ func replay(t *testing.T, b *testBundle, script string) string {
 	return out.String()
 }
 
+func linkKey(code string) string { return bot.HashLinkCode(code)[:bot.LinkKeyLength] }
+
 func writeReply(out *strings.Builder, r bot.Outbound, code string) {
 	if code != "" {
 		r.Text = strings.ReplaceAll(r.Text, code, "{code}")
 		r.Buttons = slices.Clone(r.Buttons)
 		for i := range r.Buttons {
 			r.Buttons[i].ID = strings.ReplaceAll(r.Buttons[i].ID, code, "{code}")
+			r.Buttons[i].ID = strings.ReplaceAll(r.Buttons[i].ID, linkKey(code), "{key}")
 		}
 	}
 	head := r.Intent + " (" + r.Lang

@@ -87,7 +87,9 @@ func (d *linkDesk) Issue(ttl time.Duration) (string, time.Time, error) {
 		if err != nil {
 			return "", time.Time{}, fmt.Errorf("issue a link code to %s: %w", d.in.Identity(), err)
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		if n, err := res.RowsAffected(); err != nil {
+			return "", time.Time{}, fmt.Errorf("issue a link code to %s: %w", d.in.Identity(), err)
+		} else if n == 1 {
 			return code, expires, nil
 		}
 		if attempt == 3 {
@@ -113,6 +115,26 @@ func (r codeRow) identity() bot.Identity {
 
 // Redeem implements bot.LinkDesk.
 func (d *linkDesk) Redeem(code string, merge bool) (bot.LinkResult, error) {
+	return d.redeem(bot.HashLinkCode(code), merge)
+}
+
+// Merge implements bot.LinkDesk.
+func (d *linkDesk) Merge(key string) (bot.LinkResult, error) {
+	var hash string
+	q := `SELECT code_hash FROM link_codes WHERE substr(code_hash, 1, ?) = ?`
+	err := d.tx.GetContext(d.ctx, &hash, d.tx.Rebind(q), len(key), key)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Replaced by a newer code, or long gone: not a guess to count.
+		return bot.LinkResult{Outcome: bot.LinkUsed}, nil
+	}
+	if err != nil {
+		return bot.LinkResult{}, fmt.Errorf("look up the link code %s confirmed: %w", d.in.Identity(), err)
+	}
+	return d.redeem(hash, true)
+}
+
+// redeem links the student with the one whose code hashes to hash.
+func (d *linkDesk) redeem(hash string, merge bool) (bot.LinkResult, error) {
 	if retry, limited, err := d.limited(); err != nil || limited {
 		return bot.LinkResult{Outcome: bot.LinkLimited, RetryAt: retry}, err
 	}
@@ -120,7 +142,7 @@ func (d *linkDesk) Redeem(code string, merge bool) (bot.LinkResult, error) {
 	q := `SELECT lc.platform, lc.platform_user_id, lc.expires_at, lc.used_at, i.student_id, i.chat_id, i.display_name
 		FROM link_codes lc JOIN identities i ON i.platform = lc.platform AND i.platform_user_id = lc.platform_user_id
 		WHERE lc.code_hash = ?`
-	err := d.tx.GetContext(d.ctx, &row, d.tx.Rebind(q), bot.HashLinkCode(code))
+	err := d.tx.GetContext(d.ctx, &row, d.tx.Rebind(q), hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d.failed(bot.LinkWrong, bot.Identity{})
 	}
@@ -156,18 +178,20 @@ func (d *linkDesk) Redeem(code string, merge bool) (bot.LinkResult, error) {
 	if err != nil {
 		return bot.LinkResult{}, err
 	}
-	res := bot.LinkResult{Outcome: bot.LinkConfirm, Other: other, Merged: merged, Lines: lines}
+	res := bot.LinkResult{Outcome: bot.LinkConfirm, Other: other, Merged: merged, Lines: lines, Key: hash[:bot.LinkKeyLength]}
 	if !merge && bot.HasProgress(&d.loaded) {
 		return res, nil
 	}
 	// Taking the code is the race between identities typing it at once:
 	// exactly one update finds it unused.
 	q = `UPDATE link_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`
-	taken, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.now, bot.HashLinkCode(code), d.now)
+	taken, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.now, hash, d.now)
 	if err != nil {
 		return bot.LinkResult{}, fmt.Errorf("use a link code for %s: %w", d.in.Identity(), err)
 	}
-	if n, _ := taken.RowsAffected(); n == 0 {
+	if n, err := taken.RowsAffected(); err != nil {
+		return bot.LinkResult{}, fmt.Errorf("use a link code for %s: %w", d.in.Identity(), err)
+	} else if n == 0 {
 		return d.failed(bot.LinkUsed, other)
 	}
 	if err := mergeStudents(d.ctx, d.tx, row.StudentID, d.conv.StudentID, merged, "student", d.now); err != nil {
