@@ -453,3 +453,33 @@ func TestQueuedLinkCodeIsForgottenOnceSent(t *testing.T) {
 		require.Equal(t, 1, sent, "the row stays, for the funnel and the order of messages")
 	})
 }
+
+// Two students typing each other's codes at the same moment: both get an
+// answer and end up one student, whichever transaction the database made
+// wait or aborted.
+func TestCrossLinkAtOnce(t *testing.T) {
+	t.Parallel()
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		for round := range 6 {
+			a, z := fmt.Sprintf("a%d", round), fmt.Sprintf("z%d", round)
+			codeA, codeZ := linkCode(t, b, "telegram", a), linkCode(t, b, "slack", z)
+			intents := make([][]string, 2)
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, typed := range []struct{ platform, user, code string }{{"telegram", a, codeZ}, {"slack", z, codeA}} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out, err := b.engine.Handle(context.Background(), bot.Inbound{Platform: typed.platform, UserID: typed.user, ChatID: typed.user, Text: typed.code})
+					intents[i], errs[i] = intentsOf(out), err
+				}()
+			}
+			wg.Wait()
+			require.NoError(t, errs[0], "round %d", round)
+			require.NoError(t, errs[1], "round %d", round)
+			require.Equal(t, studentOf(t, b, "telegram", a), studentOf(t, b, "slack", z), "round %d: %v", round, intents)
+			require.Contains(t, [][]string{intents[0], intents[1]}, []string{bot.IntentLinked}, "round %d", round)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"activation-bot/bot"
 )
@@ -47,14 +48,26 @@ func (s *Conversations) WithQueue(q *Queue) *Conversations {
 var errGone = errors.New("conversation erased meanwhile")
 
 // Converse implements bot.Store: one transaction per inbound event. When
-// the student was erased by a concurrent /forget, the event is handled
-// again, as the first message of a new student.
+// the student was erased (a concurrent /forget) or merged away (a link
+// code typed elsewhere) meanwhile, the event is handled again, as a
+// message of whichever student the identity now is; so it is when
+// Postgres broke a deadlock by aborting it (two students typing each
+// other's link codes at once lock both conversations in opposite orders):
+// it then finds the other one's work done. Each retry follows a change
+// another transaction committed, so a few are enough.
 func (s *Conversations) Converse(ctx context.Context, in bot.Inbound, step func(*bot.Conversation) (bot.Turn, error)) error {
 	err := s.converse(ctx, in, step)
-	if errors.Is(err, errGone) {
+	for retry := 0; retry < 3 && (errors.Is(err, errGone) || isDeadlock(err)); retry++ {
 		err = s.converse(ctx, in, step)
 	}
 	return err
+}
+
+// isDeadlock tells whether Postgres aborted the transaction to break a
+// deadlock or a serialization conflict: running it again is safe.
+func isDeadlock(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "40P01" || pqErr.Code == "40001")
 }
 
 func (s *Conversations) converse(ctx context.Context, in bot.Inbound, step func(*bot.Conversation) (bot.Turn, error)) error {
