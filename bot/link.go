@@ -117,6 +117,23 @@ func looksLikeCode(code string) bool {
 	return digits >= 2 && letters >= 2
 }
 
+// MaskLinkCode is text with a code typed in it replaced, for a copy of the
+// student's own line: the whole message as a code, or "/link CODE".
+func MaskLinkCode(text string) string {
+	if _, ok := NormalizeLinkCode(text); ok {
+		return LinkCodeMask
+	}
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(text), "/link "); ok {
+		if _, ok := NormalizeLinkCode(rest); ok {
+			return "/link " + LinkCodeMask
+		}
+	}
+	return text
+}
+
+// LinkCodeMask stands for a code in stored text.
+const LinkCodeMask = "[link code]"
+
 // HashLinkCode is how a code is stored: a code is a key to a student.
 func HashLinkCode(code string) string {
 	sum := sha256.Sum256([]byte("link:" + code))

@@ -483,3 +483,15 @@ func TestCrossLinkAtOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestMaskLinkCode(t *testing.T) {
+	for typed, want := range map[string]string{
+		"k7m2-p9qx":           "[link code]",
+		"/link K7M2P9QX":      "/link [link code]",
+		"/link prefer":        "/link prefer",
+		"which account?":      "which account?",
+		"my code is K7M2P9QX": "my code is K7M2P9QX", // not a code message: the engine reads it as words
+	} {
+		require.Equal(t, want, bot.MaskLinkCode(typed), typed)
+	}
+}

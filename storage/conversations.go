@@ -388,10 +388,10 @@ func masked(text, secret string) string {
 	if secret == "" {
 		return text
 	}
-	out := strings.ReplaceAll(text, secret, "[link code]")
+	out := strings.ReplaceAll(text, secret, bot.LinkCodeMask)
 	if out == text {
 		// Typed in another form ("k7m2-p9qx"): the whole message was the code.
-		return "[link code]"
+		return bot.LinkCodeMask
 	}
 	return out
 }

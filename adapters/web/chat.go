@@ -236,7 +236,8 @@ func (s *Server) accept(ctx context.Context, in bot.Inbound, shown string) (int6
 	switch {
 	case shown != "":
 	case g.ButtonID == "":
-		shown = g.Text
+		// The page's copy of a typed link code is no key to anyone.
+		shown = bot.MaskLinkCode(g.Text)
 	default:
 		shown = s.buttonLabel(ctx, in.ChatID, in.ButtonID, in.LocaleHint)
 	}

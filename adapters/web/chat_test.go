@@ -543,6 +543,8 @@ func TestLinkAnotherDeviceFromThePage(t *testing.T) {
 		phone.say(strings.ToLower(m[1]))
 		_, body = phone.get("/")
 		require.Contains(t, body, "Linked with")
+		require.NotContains(t, strings.ToUpper(body), m[1], "the typed code is not kept on the page")
+		require.Contains(t, body, "[link code]")
 		laptopStudent := s.studentID(Platform, laptop.studentID())
 		require.Equal(t, laptopStudent, s.studentID(Platform, phone.studentID()), "one student")
 		require.NotEqual(t, laptop.studentID(), phone.studentID(), "each browser keeps its own chat")
