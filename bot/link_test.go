@@ -267,6 +267,7 @@ func TestStopAndForgetHoldForEveryIdentity(t *testing.T) {
 
 		code = linkCode(t, b, "slack", "U1")
 		require.Equal(t, []string{bot.IntentLinked}, intentsOf(sayOn(t, b, "console", "laptop", code)))
+		sayOn(t, b, "telegram", "42", "ZZZZ22ZZ") // a wrong code, counted for the identity
 		sayOn(t, b, "slack", "U1", "/forget")
 		_, err = b.engine.Handle(context.Background(), bot.Inbound{Platform: "slack", UserID: "U1", ChatID: "U1", ButtonID: "forget_yes"})
 		require.NoError(t, err)
@@ -274,9 +275,11 @@ func TestStopAndForgetHoldForEveryIdentity(t *testing.T) {
 			_, err := b.db.StudentByIdentity(context.Background(), id[0], id[1])
 			require.ErrorIs(t, err, bot.ErrNotFound, "%s:%s is erased", id[0], id[1])
 		}
-		var n int
-		require.NoError(t, b.db.Get(&n, `SELECT COUNT(*) FROM students`))
-		require.Zero(t, n)
+		for _, table := range []string{"students", "link_codes", "link_failures"} {
+			var n int
+			require.NoError(t, b.db.Get(&n, `SELECT COUNT(*) FROM `+table))
+			require.Zero(t, n, table)
+		}
 	})
 }
 

@@ -416,9 +416,15 @@ func eraseStudent(ctx context.Context, tx *sqlx.Tx, studentID int64) error {
 	// The web chat's mailbox is keyed by chat, not student: it goes first,
 	// while the identities still say which chats were theirs.
 	webChats := `DELETE FROM web_messages WHERE chat_id IN
-		(SELECT chat_id FROM identities WHERE student_id = ? AND platform = 'web')`
+		(SELECT chat_id FROM identities WHERE student_id = ? AND platform = '` + webPlatform + `')`
 	if _, err := tx.ExecContext(ctx, tx.Rebind(webChats), studentID); err != nil {
 		return fmt.Errorf("erase the web chat of student %d: %w", studentID, err)
+	}
+	// So are wrong link codes, counted per identity.
+	failures := `DELETE FROM link_failures WHERE EXISTS (SELECT 1 FROM identities i
+		WHERE i.student_id = ? AND i.platform = link_failures.platform AND i.platform_user_id = link_failures.platform_user_id)`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(failures), studentID); err != nil {
+		return fmt.Errorf("erase the wrong link codes of student %d: %w", studentID, err)
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), studentID); err != nil {
 		return fmt.Errorf("erase student %d: %w", studentID, err)

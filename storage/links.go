@@ -271,7 +271,11 @@ func studentIdentities(ctx context.Context, q queryer, student int64) ([]bot.Ide
 
 // Detach implements bot.LinkDesk.
 func (d *linkDesk) Detach(identity string) (bool, error) {
-	return detachIdentity(d.ctx, d.tx, d.conv.StudentID, identity, "student", d.now)
+	err := detachIdentity(d.ctx, d.tx, d.conv.StudentID, identity, "student", d.now)
+	if errors.Is(err, ErrLastIdentity) || errors.Is(err, bot.ErrNotFound) {
+		return false, nil // the list the student chose from is out of date
+	}
+	return err == nil, err
 }
 
 // Prefer implements bot.LinkDesk.
@@ -284,45 +288,48 @@ func (d *linkDesk) Prefer() error {
 }
 
 // detachIdentity gives identity a new student of its own, empty: the
-// progress, tickets and history stay with the student it leaves. A
-// student's last identity is not detached (false), nor one of another
-// student's.
-func detachIdentity(ctx context.Context, tx *sqlx.Tx, student int64, identity, actor string, now time.Time) (bool, error) {
-	platform, userID, ok := strings.Cut(identity, ":")
-	if !ok {
-		return false, nil
+// progress, tickets and history stay with the student it leaves; a web
+// page starts over with no lines. ErrLastIdentity for a student's only
+// identity, bot.ErrNotFound for one that is not (or no longer) theirs.
+func detachIdentity(ctx context.Context, tx *sqlx.Tx, student int64, identity, actor string, now time.Time) error {
+	platform, userID, _ := strings.Cut(identity, ":")
+	var row struct {
+		ChatID string `db:"chat_id"`
+		Others int    `db:"others"`
 	}
-	var n int
-	q := `SELECT COUNT(*) FROM identities WHERE student_id = ?`
-	if err := tx.GetContext(ctx, &n, tx.Rebind(q), student); err != nil {
-		return false, fmt.Errorf("count identities of student %d: %w", student, err)
-	}
-	if n < 2 {
-		return false, nil
+	q := `SELECT i.chat_id, (SELECT COUNT(*) FROM identities o WHERE o.student_id = i.student_id) - 1 AS others
+		FROM identities i WHERE i.student_id = ? AND i.platform = ? AND i.platform_user_id = ?`
+	err := tx.GetContext(ctx, &row, tx.Rebind(q), student, platform, userID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("detach %s from student %d: not theirs: %w", identity, student, bot.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("detach %s from student %d: %w", identity, student, err)
+	case row.Others == 0:
+		return fmt.Errorf("detach %s from student %d: %w", identity, student, ErrLastIdentity)
 	}
 	var fresh int64
 	if err := tx.GetContext(ctx, &fresh, tx.Rebind(`INSERT INTO students (created_at) VALUES (?) RETURNING id`), now); err != nil {
-		return false, fmt.Errorf("create a student for %s: %w", identity, err)
+		return fmt.Errorf("create a student for %s: %w", identity, err)
 	}
 	q = `UPDATE identities SET student_id = ?, preferred = FALSE WHERE student_id = ? AND platform = ? AND platform_user_id = ?`
-	res, err := tx.ExecContext(ctx, tx.Rebind(q), fresh, student, platform, userID)
-	if err != nil {
-		return false, fmt.Errorf("detach %s from student %d: %w", identity, student, err)
-	}
-	if moved, _ := res.RowsAffected(); moved == 0 {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), fresh); err != nil {
-			return false, fmt.Errorf("drop unused student %d: %w", fresh, err)
-		}
-		return false, nil
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), fresh, student, platform, userID); err != nil {
+		return fmt.Errorf("detach %s from student %d: %w", identity, student, err)
 	}
 	q = `INSERT INTO conversations (student_id, updated_at) VALUES (?, ?)`
 	if _, err := tx.ExecContext(ctx, tx.Rebind(q), fresh, now); err != nil {
-		return false, fmt.Errorf("create conversation of student %d: %w", fresh, err)
+		return fmt.Errorf("create conversation of student %d: %w", fresh, err)
+	}
+	if platform == webPlatform {
+		// A lost or shared browser must not keep showing the conversation.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM web_messages WHERE chat_id = ?`), row.ChatID); err != nil {
+			return fmt.Errorf("empty the web page of %s: %w", identity, err)
+		}
 	}
 	// The log names the numbers only, as for an erasure.
 	entry := AuditEntry{Actor: actor, Action: ActionUnlink, Subject: studentSubject(student),
 		Detail: fmt.Sprintf("an identity (%s) now is %s", platform, studentSubject(fresh))}
-	return true, audit(ctx, tx, entry, now)
+	return audit(ctx, tx, entry, now)
 }
 
 // conversationActive is when the student last wrote (or was written to).

@@ -126,6 +126,18 @@ func TestUnlinkIdentity(t *testing.T) {
 		require.ErrorIs(t, err, storage.ErrLastIdentity)
 		_, _, err = d.DB.UnlinkIdentity(ctx, "slack:U404", "cli:root")
 		require.ErrorIs(t, err, bot.ErrNotFound)
+
+		// A web page unlinked starts over with no lines: it may be a lost
+		// or shared browser.
+		web := storage.NewWebChats(d.DB)
+		linked(t, s, clock, on("telegram", "42"), on("web", "w1"))
+		_, err = web.Said(ctx, "chat-w1", "e1", "my question")
+		require.NoError(t, err)
+		_, _, err = d.DB.UnlinkIdentity(ctx, "web:w1", "cli:root")
+		require.NoError(t, err)
+		lines, err := web.Messages(ctx, "chat-w1", 0, 10)
+		require.NoError(t, err)
+		require.Empty(t, lines)
 		log, err := d.DB.AuditLog(ctx, time.Time{}, 0)
 		require.NoError(t, err)
 		require.Equal(t, storage.ActionUnlink, log[0].Action)

@@ -210,15 +210,13 @@ func (db *DB) unlinkIdentity(ctx context.Context, of int64, identity, actor stri
 		}
 		// A message of the student's being stepped meanwhile waits, and
 		// the other way round.
-		if _, err := lockConversation(ctx, tx, db, from); err != nil {
+		if _, err := lockConversation(ctx, tx, db, from); errors.Is(err, errGone) {
+			return fmt.Errorf("unlink %s: student %d was merged or erased meanwhile: %w", identity, from, bot.ErrNotFound)
+		} else if err != nil {
 			return err
 		}
-		done, err := detachIdentity(ctx, tx, from, identity, actor, time.Now())
-		if err != nil {
+		if err := detachIdentity(ctx, tx, from, identity, actor, time.Now().UTC()); err != nil {
 			return err
-		}
-		if !done {
-			return fmt.Errorf("unlink %s: %w", identity, ErrLastIdentity)
 		}
 		to, err = findStudentID(ctx, tx, platform, userID)
 		return err

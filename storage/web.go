@@ -13,6 +13,10 @@ import (
 	"activation-bot/bot"
 )
 
+// webPlatform is the web chat's platform (adapters/web.Platform): its
+// chats keep their lines here, in web_messages.
+const webPlatform = "web"
+
 // WebMessage is one line of a web chat: what the student said (In) or what
 // the bot sent (Out, with its buttons).
 type WebMessage struct {

@@ -141,6 +141,7 @@ func unlinkIdentity(ctx context.Context, env Env, db *storage.DB, identity strin
 	if !ok || platform == "" || user == "" {
 		return fmt.Errorf("%q is not an identity such as telegram:42", identity)
 	}
+	var confirmed int64 // the student the operator saw: unlink from that one only
 	if !yes {
 		id, err := db.StudentByIdentity(ctx, platform, user)
 		if errors.Is(err, bot.ErrNotFound) {
@@ -162,8 +163,16 @@ func unlinkIdentity(ctx context.Context, env Env, db *storage.DB, identity strin
 		if err := confirmYes(env, "unlink", "unlinked"); err != nil {
 			return err
 		}
+		confirmed = id
 	}
-	from, to, err := db.UnlinkIdentity(ctx, identity, operator().Identity)
+	var from, to int64
+	var err error
+	if confirmed != 0 {
+		from = confirmed
+		to, err = db.UnlinkIdentityOf(ctx, confirmed, identity, operator().Identity)
+	} else {
+		from, to, err = db.UnlinkIdentity(ctx, identity, operator().Identity)
+	}
 	switch {
 	case errors.Is(err, bot.ErrNotFound):
 		return noSuchIdentity(identity)
