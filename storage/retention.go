@@ -117,7 +117,10 @@ func forgetLinkRows(ctx context.Context, db *DB, now time.Time) (int64, error) {
 		return codes, fmt.Errorf("delete old wrong link codes: %w", err)
 	}
 	failures, err := res.RowsAffected()
-	return codes + failures, err
+	if err != nil {
+		return codes, fmt.Errorf("count deleted wrong link codes: %w", err)
+	}
+	return codes + failures, nil
 }
 
 // deleteInBatches runs query (its arguments: before, then the batch size)
