@@ -39,7 +39,7 @@ func (s *step) action(name string, node *flows.Node) {
 		s.say(IntentForget, "forgotten", nil, nil)
 	default:
 		if lang, ok := strings.CutPrefix(name, flows.ActionLanguage); ok {
-			s.c.Lang, s.langChosen = lang, true
+			s.c.Lang, s.langChosen, s.c.LangChosen = lang, true, s.now
 			if s.c.Node == "" {
 				s.say(IntentLanguage, "language_set", nil, s.mainButtons())
 				return

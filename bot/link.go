@@ -344,7 +344,7 @@ func (s *step) linked(res LinkResult) {
 	s.c.Accounts, s.c.Tickets, s.c.Stopped = m.Accounts, m.Tickets, m.Stopped
 	s.c.Node, s.c.Nudges = m.Node, m.Nudges
 	if m.Lang != "" && !s.langChosen {
-		s.c.Lang = m.Lang
+		s.c.Lang, s.c.LangChosen = m.Lang, m.LangChosen
 	}
 	s.langChosen = s.c.Lang != ""
 	name := s.identityName(res.Other)

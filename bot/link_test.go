@@ -498,3 +498,27 @@ func TestMaskLinkCode(t *testing.T) {
 		require.Equal(t, want, bot.MaskLinkCode(typed), typed)
 	}
 }
+
+// Of two students merged, the language the student chose last wins over
+// one only detected, even on the chat used last.
+func TestLinkKeepsTheLanguageChosenLast(t *testing.T) {
+	t.Parallel()
+	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
+		b := setup(t, d.Name)
+		sayOn(t, b, "telegram", "42", "/language")
+		_, err := b.engine.Handle(context.Background(), bot.Inbound{Platform: "telegram", UserID: "42", ChatID: "42", ButtonID: "lang_nl"})
+		require.NoError(t, err)
+		code := linkCode(t, b, "telegram", "42")
+		b.clock.Set(b.clock.Now().Add(time.Minute))
+		sayOn(t, b, "web", "w1", "hello, which account do I need for Toledo?") // English, detected
+		out := sayOn(t, b, "web", "w1", code)
+		require.Equal(t, []string{bot.IntentLinked}, intentsOf(out))
+		require.Equal(t, "nl", out[0].Lang, "the language chosen on Telegram")
+
+		// Chosen again on the web, later: that one holds for the student.
+		sayOn(t, b, "web", "w1", "/language")
+		_, err = b.engine.Handle(context.Background(), bot.Inbound{Platform: "web", UserID: "w1", ChatID: "w1", ButtonID: "lang_fr"})
+		require.NoError(t, err)
+		require.Equal(t, "fr", sayOn(t, b, "telegram", "42", "/status")[0].Lang)
+	})
+}

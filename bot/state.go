@@ -31,6 +31,9 @@ type Conversation struct {
 	// confirmation buttons are checked against it.
 	Shown string
 	Lang  string
+	// LangChosen is when the student last chose Lang themselves (not
+	// detected): of two students merged, the language chosen last wins.
+	LangChosen time.Time
 	// Offered are the ids of the buttons under the bot's last replies: the
 	// only ones that may still be pressed.
 	Offered []string

@@ -241,7 +241,7 @@ func (s *step) withoutPayload(t string) string {
 // greeting; with only a language, it is /start in that language.
 func (s *step) deepLink(link flows.DeepLink) {
 	if link.Lang != "" {
-		s.c.Lang, s.langChosen = link.Lang, true
+		s.c.Lang, s.langChosen, s.c.LangChosen = link.Lang, true, s.now
 	}
 	if !s.c.Stopped.IsZero() {
 		// A deep link is a /start too: it turns reminders on again.

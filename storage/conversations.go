@@ -236,12 +236,12 @@ type progressRow struct {
 func lockConversation(ctx context.Context, tx *sqlx.Tx, db *DB, studentID int64) (*bot.Conversation, error) {
 	c := &bot.Conversation{StudentID: studentID, Accounts: map[string]bot.Progress{}}
 	var offered, draft string
-	var stopped, nodeSince sql.NullTime
-	q := `SELECT node, shown, lang, offered, report, reply_ticket, opted_out_at, node_since, nudges, updated_at, admin_draft
+	var stopped, nodeSince, langChosen sql.NullTime
+	q := `SELECT node, shown, lang, lang_chosen_at, offered, report, reply_ticket, opted_out_at, node_since, nudges, updated_at, admin_draft
 		FROM conversations WHERE student_id = ?` + db.dialect.lock
-	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &offered, &c.Report, &c.ReplyTo,
+	err := tx.QueryRowxContext(ctx, tx.Rebind(q), studentID).Scan(&c.Node, &c.Shown, &c.Lang, &langChosen, &offered, &c.Report, &c.ReplyTo,
 		&stopped, &nodeSince, &c.Nudges, &c.Active, &draft)
-	c.Stopped, c.NodeSince = stopped.Time, nodeSince.Time
+	c.Stopped, c.NodeSince, c.LangChosen = stopped.Time, nodeSince.Time, langChosen.Time
 	if draft != "" {
 		// A draft that no longer reads is dropped: the admin starts again.
 		if json.Unmarshal([]byte(draft), &c.Draft) != nil {
@@ -269,6 +269,11 @@ func lockConversation(ctx context.Context, tx *sqlx.Tx, db *DB, studentID int64)
 	return c, err
 }
 
+// nullTime is t for a nullable column: NULL when zero, else in UTC.
+func nullTime(t time.Time) sql.NullTime {
+	return sql.NullTime{Time: t.UTC(), Valid: !t.IsZero()}
+}
+
 // snapshot is the part of a conversation a step may change that the store
 // must compare afterwards: what changed is saved and recorded as an event.
 type snapshot struct {
@@ -277,10 +282,6 @@ type snapshot struct {
 }
 
 func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversation, before snapshot, in bot.Inbound, turn bot.Turn, now time.Time) error {
-	var stopped sql.NullTime
-	if !c.Stopped.IsZero() {
-		stopped = sql.NullTime{Time: c.Stopped.UTC(), Valid: true}
-	}
 	var draft []byte
 	if c.Draft != nil {
 		var err error
@@ -288,10 +289,10 @@ func (s *Conversations) save(ctx context.Context, tx *sqlx.Tx, c *bot.Conversati
 			return fmt.Errorf("encode the broadcast draft of student %d: %w", c.StudentID, err)
 		}
 	}
-	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, offered = ?, report = ?, reply_ticket = ?, opted_out_at = ?,
-		admin_draft = ?, updated_at = ? WHERE student_id = ?`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, strings.Join(c.Offered, ","), c.Report, c.ReplyTo, stopped,
-		string(draft), now, c.StudentID); err != nil {
+	q := `UPDATE conversations SET node = ?, shown = ?, lang = ?, lang_chosen_at = ?, offered = ?, report = ?, reply_ticket = ?,
+		opted_out_at = ?, admin_draft = ?, updated_at = ? WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), c.Node, c.Shown, c.Lang, nullTime(c.LangChosen), strings.Join(c.Offered, ","), c.Report,
+		c.ReplyTo, nullTime(c.Stopped), string(draft), now, c.StudentID); err != nil {
 		return fmt.Errorf("save conversation of student %d: %w", c.StudentID, err)
 	}
 	if c.Node != before.node {

@@ -376,7 +376,14 @@ func mergedConversation(ours, theirs *bot.Conversation) *bot.Conversation {
 	if theirs.Active.After(ours.Active) {
 		first, second = theirs, ours
 	}
-	m.Lang = cmp.Or(first.Lang, second.Lang)
+	// The language the student chose last, else the one of the chat
+	// active last.
+	m.Lang, m.LangChosen = cmp.Or(first.Lang, second.Lang), first.LangChosen
+	if second.LangChosen.After(first.LangChosen) && second.Lang != "" {
+		m.Lang, m.LangChosen = second.Lang, second.LangChosen
+	} else if first.Lang == "" {
+		m.LangChosen = second.LangChosen
+	}
 	// The step is where the student was getting somewhere: a new chat
 	// that only saw the greeting (Telegram's /start) must not send them
 	// back to the start.
@@ -431,15 +438,9 @@ func mergeStudents(ctx context.Context, tx *sqlx.Tx, from, into int64, m *bot.Co
 			return err
 		}
 	}
-	var stopped, nodeSince sql.NullTime
-	if !m.Stopped.IsZero() {
-		stopped = sql.NullTime{Time: m.Stopped.UTC(), Valid: true}
-	}
-	if !m.NodeSince.IsZero() {
-		nodeSince = sql.NullTime{Time: m.NodeSince.UTC(), Valid: true}
-	}
-	q = `UPDATE conversations SET lang = ?, node = ?, node_since = ?, opted_out_at = ?, nudges = ? WHERE student_id = ?`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), m.Lang, m.Node, nodeSince, stopped, m.Nudges, into); err != nil {
+	q = `UPDATE conversations SET lang = ?, lang_chosen_at = ?, node = ?, node_since = ?, opted_out_at = ?, nudges = ? WHERE student_id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), m.Lang, nullTime(m.LangChosen), m.Node, nullTime(m.NodeSince), nullTime(m.Stopped),
+		m.Nudges, into); err != nil {
 		return fmt.Errorf("merge student %d into %d: conversation: %w", from, into, err)
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM students WHERE id = ?`), from); err != nil {
