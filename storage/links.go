@@ -71,9 +71,14 @@ func cloneAccounts(m map[string]bot.Progress) map[string]bot.Progress {
 	return out
 }
 
+// linkCodeKept is how long a code is kept after its end.
+const linkCodeKept = 24 * time.Hour
+
 // Issue implements bot.LinkDesk.
 func (d *linkDesk) Issue(ttl time.Duration) (string, time.Time, error) {
-	// One live code per identity, and spent codes do not pile up.
+	// One live code per identity, and spent codes do not pile up: a code
+	// is kept a day past its end, so that typed late it still answers
+	// "expired" rather than "wrong".
 	q := `DELETE FROM link_codes WHERE (platform = ? AND platform_user_id = ? AND used_at IS NULL) OR expires_at < ?`
 	if _, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.in.Platform, d.in.UserID, d.now.Add(-linkCodeKept)); err != nil {
 		return "", time.Time{}, fmt.Errorf("drop old link codes of %s: %w", d.in.Identity(), err)
@@ -211,9 +216,11 @@ func (d *linkDesk) failed(outcome bot.LinkOutcome, other bot.Identity) (bot.Link
 	if _, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.in.Platform, d.in.UserID, d.now); err != nil {
 		return bot.LinkResult{}, fmt.Errorf("count a wrong link code of %s: %w", d.in.Identity(), err)
 	}
-	q = `DELETE FROM link_failures WHERE platform = ? AND platform_user_id = ? AND created_at <= ?`
-	if _, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.in.Platform, d.in.UserID, d.now.Add(-bot.LinkFailureWindow)); err != nil {
-		return bot.LinkResult{}, fmt.Errorf("forget old wrong link codes of %s: %w", d.in.Identity(), err)
+	// Wrong codes out of the window count no more, whoever typed them:
+	// pruned here, on the clock the codes were counted with.
+	q = `DELETE FROM link_failures WHERE created_at <= ?`
+	if _, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(q), d.now.Add(-bot.LinkFailureWindow)); err != nil {
+		return bot.LinkResult{}, fmt.Errorf("forget old wrong link codes: %w", err)
 	}
 	return bot.LinkResult{Outcome: outcome, Other: other}, nil
 }

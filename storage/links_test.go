@@ -146,17 +146,20 @@ func TestUnlinkIdentity(t *testing.T) {
 }
 
 // Link codes a day past their end and wrong codes older than the
-// guessing window are deleted by the daily job, whatever the transcript
-// retention; newer ones stay.
+// guessing window, whoever's, go when a code is issued or a wrong one
+// counted: they do not pile up, on the clock they were written with.
 func TestOldLinkRowsAreForgotten(t *testing.T) {
 	t.Parallel()
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		ctx := context.Background()
 		clock := storagetest.NewClock(time.Date(2026, 9, 21, 13, 0, 0, 0, time.UTC))
 		s := storage.NewConversations(d.DB).SetClock(clock.Now)
-		q, err := storage.NewQueue(d.DB, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		require.NoError(t, err)
-		q.SetClock(clock.Now)
+		issue := func(user string) {
+			require.NoError(t, s.Converse(ctx, on("telegram", user), func(c *bot.Conversation) (bot.Turn, error) {
+				_, _, err := c.Links.Issue(bot.LinkCodeTTL)
+				return bot.Turn{}, err
+			}))
+		}
 		guess := func(user string) {
 			require.NoError(t, s.Converse(ctx, on("slack", user), func(c *bot.Conversation) (bot.Turn, error) {
 				_, err := c.Links.Redeem("ZZZZ22ZZ", false)
@@ -168,20 +171,15 @@ func TestOldLinkRowsAreForgotten(t *testing.T) {
 			require.NoError(t, d.DB.Get(&n, `SELECT COUNT(*) FROM `+table))
 			return n
 		}
-		require.NoError(t, s.Converse(ctx, on("telegram", "42"), func(c *bot.Conversation) (bot.Turn, error) {
-			_, _, err := c.Links.Issue(bot.LinkCodeTTL)
-			return bot.Turn{}, err
-		}))
+		issue("old")
 		guess("U1")
-		clock.Set(clock.Now().Add(25 * time.Hour))
+		clock.Set(clock.Now().Add(bot.LinkCodeTTL + 23*time.Hour))
+		issue("recent") // the old code ended 23 hours ago: kept
+		require.Equal(t, 2, count("link_codes"))
+		clock.Set(clock.Now().Add(2 * time.Hour))
+		issue("new")
+		require.Equal(t, 2, count("link_codes"), "the old code went")
 		guess("U2")
-		require.Equal(t, 1, count("link_codes"))
-		require.Equal(t, 2, count("link_failures"))
-
-		f, err := q.ForgetOld(ctx)
-		require.NoError(t, err)
-		require.Equal(t, storage.Forgotten{LinkRows: 2}, f)
-		require.Zero(t, count("link_codes"))
-		require.Equal(t, 1, count("link_failures"), "the new wrong code stays")
+		require.Equal(t, 1, count("link_failures"), "U1's old wrong code went")
 	})
 }

@@ -50,9 +50,6 @@ type Forgotten struct {
 	// TicketContexts counts resolved tickets whose copy of the last
 	// conversation lines was dropped.
 	TicketContexts int64
-	// LinkRows counts link codes a day past their end and wrong codes
-	// older than the guessing window: nothing reads them any more.
-	LinkRows int64
 }
 
 // retentionBatch bounds one DELETE, so a first run over years of rows
@@ -64,14 +61,11 @@ const retentionBatch = 5000
 // into them (an open ticket keeps all of it, whatever its age).
 func (q *Queue) ForgetOld(ctx context.Context) (Forgotten, error) {
 	var f Forgotten
-	var err error
-	if f.LinkRows, err = forgetLinkRows(ctx, q.db, q.now()); err != nil {
-		return f, err
-	}
 	if q.retention <= 0 {
 		return f, nil
 	}
 	before := q.now().Add(-q.retention).UTC()
+	var err error
 	query := `DELETE FROM transcript WHERE id IN (SELECT id FROM transcript WHERE created_at < ? LIMIT ?)`
 	if f.Transcript, err = deleteInBatches(ctx, q.db, query, before); err != nil {
 		return f, fmt.Errorf("delete old transcript: %w", err)
@@ -95,32 +89,6 @@ func (q *Queue) ForgetOld(ctx context.Context) (Forgotten, error) {
 			slog.Int64("ticket_contexts", f.TicketContexts))
 	}
 	return f, nil
-}
-
-// linkCodeKept is how long a code is kept after its end, so that typing it
-// late still answers "expired" rather than "wrong".
-const linkCodeKept = 24 * time.Hour
-
-// forgetLinkRows deletes link codes and wrong codes nothing reads any
-// more, whatever the transcript retention: they are keys, not history.
-func forgetLinkRows(ctx context.Context, db *DB, now time.Time) (int64, error) {
-	query := `DELETE FROM link_codes WHERE code_hash IN (SELECT code_hash FROM link_codes WHERE expires_at < ? LIMIT ?)`
-	codes, err := deleteInBatches(ctx, db, query, now.Add(-linkCodeKept).UTC())
-	if err != nil {
-		return codes, fmt.Errorf("delete old link codes: %w", err)
-	}
-	// At most a few rows per identity that typed wrong codes lately: one
-	// statement.
-	query = `DELETE FROM link_failures WHERE created_at < ?`
-	res, err := db.ExecContext(ctx, db.Rebind(query), now.Add(-bot.LinkFailureWindow).UTC())
-	if err != nil {
-		return codes, fmt.Errorf("delete old wrong link codes: %w", err)
-	}
-	failures, err := res.RowsAffected()
-	if err != nil {
-		return codes, fmt.Errorf("count deleted wrong link codes: %w", err)
-	}
-	return codes + failures, nil
 }
 
 // deleteInBatches runs query (its arguments: before, then the batch size)
