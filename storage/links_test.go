@@ -40,6 +40,13 @@ func linked(t *testing.T, s *storage.Conversations, clock *storagetest.Clock, id
 	}
 }
 
+// clockedConversations is the conversation store of d on a clock the test
+// moves: last use orders identities, so time must pass between messages.
+func clockedConversations(d storagetest.Database) (*storage.Conversations, *storagetest.Clock) {
+	clock := storagetest.NewClock(time.Date(2026, 9, 21, 13, 0, 0, 0, time.UTC))
+	return storage.NewConversations(d.DB).SetClock(clock.Now), clock
+}
+
 func on(platform, user string) bot.Inbound {
 	return bot.Inbound{Platform: platform, UserID: user, ChatID: "chat-" + user, Text: "hi"}
 }
@@ -50,8 +57,7 @@ func TestLinkedStudentCountsOnce(t *testing.T) {
 	t.Parallel()
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		ctx := context.Background()
-		clock := storagetest.NewClock(time.Date(2026, 9, 21, 13, 0, 0, 0, time.UTC))
-		s := storage.NewConversations(d.DB).SetClock(clock.Now)
+		s, clock := clockedConversations(d)
 		linked(t, s, clock, on("telegram", "42"), on("slack", "U1"), on("web", "w1"))
 		require.NoError(t, s.Converse(ctx, on("console", "anna"), record(""))) // another student
 
@@ -96,8 +102,7 @@ func TestUnlinkIdentity(t *testing.T) {
 	t.Parallel()
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		ctx := context.Background()
-		clock := storagetest.NewClock(time.Date(2026, 9, 21, 13, 0, 0, 0, time.UTC))
-		s := storage.NewConversations(d.DB).SetClock(clock.Now)
+		s, clock := clockedConversations(d)
 		linked(t, s, clock, on("telegram", "42"), on("slack", "U1"))
 		require.NoError(t, s.Converse(ctx, on("telegram", "42"), func(c *bot.Conversation) (bot.Turn, error) {
 			c.SetAccount("odisee", bot.Progress{Status: bot.Done})
@@ -152,8 +157,7 @@ func TestOldLinkRowsAreForgotten(t *testing.T) {
 	t.Parallel()
 	storagetest.ForEach(t, func(t *testing.T, d storagetest.Database) {
 		ctx := context.Background()
-		clock := storagetest.NewClock(time.Date(2026, 9, 21, 13, 0, 0, 0, time.UTC))
-		s := storage.NewConversations(d.DB).SetClock(clock.Now)
+		s, clock := clockedConversations(d)
 		issue := func(user string) {
 			require.NoError(t, s.Converse(ctx, on("telegram", user), func(c *bot.Conversation) (bot.Turn, error) {
 				_, _, err := c.Links.Issue(bot.LinkCodeTTL)
